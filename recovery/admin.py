@@ -1,0 +1,332 @@
+"""The caseworkers' admin: the case list (filters, search, overdue), the case page with everything
+that hangs off a case, and a button for exactly each step this user may take now (SPEC §3.4)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from beneficiaries.mbi import InvalidMBI, normalize_mbi
+
+from . import ledger, services, tracks
+from .errors import CaseActionError
+from .forms import PaymentForm, form_for
+from .models import CaseEvent, Claim, Dispute, LedgerEntry, Letter, RecoveryCase, Settlement
+from .selectors import debt_balance
+from .tracks import State
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("today", "Due today"), ("week", "Due in the next 7 days")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.filter(next_due_date__lt=today)
+        if self.value() == "today":
+            return queryset.filter(next_due_date=today)
+        if self.value() == "week":
+            return queryset.filter(next_due_date__gt=today, next_due_date__lte=today + timezone.timedelta(days=7))
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ClaimInline(admin.TabularInline):
+    model = Claim
+    extra = 0
+    can_delete = False
+    fields = ["claim_number", "provider_name", "provider_npi", "service_from", "service_to", "diagnosis_codes",
+              "amount_paid", "paid_date", "status"]
+
+    def has_change_permission(self, request, obj=None):
+        # Claims are worked until the demand; after it the demand's computation is fixed.
+        return obj is None or obj.demand_date is None
+
+    def has_add_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+
+class SettlementInline(admin.StackedInline):
+    model = Settlement
+    extra = 0
+    max_num = 1
+    can_delete = False
+    fields = [("settlement_date", "received_on", "source"), ("gross_amount", "attorney_fees", "other_costs"),
+              ("costs_borne_by_beneficiary", "claim_was_disputed")]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.demand_date is None
+
+    def has_add_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+
+class DisputeInline(ReadOnlyInline):
+    model = Dispute
+    fields = ["received_date", "filed_by", "grounds", "from_state", "outcome", "decided_on", "decision_reason"]
+    readonly_fields = fields
+
+
+class LetterInline(ReadOnlyInline):
+    model = Letter
+    fields = ["letter_date", "kind", "amount", "recipient_names"]
+    readonly_fields = fields
+
+    @admin.display(description="recipients")
+    def recipient_names(self, obj):
+        return ", ".join(f"{r['name']} ({r['role']})" for r in obj.recipients)
+
+
+class LedgerInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["entry_date", "kind", "amount", "principal", "interest", "refund_owed", "note", "actor_name"]
+    readonly_fields = fields
+    verbose_name_plural = "debt ledger"
+
+
+class HistoryInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ["at", "effective_date", "actor_name", "action", "from_state", "to_state", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = "case history"
+    ordering = ["at", "id"]
+
+
+@admin.register(RecoveryCase)
+class RecoveryCaseAdmin(SimpleHistoryAdmin):
+    change_form_template = "admin/recovery/recoverycase/change_form.html"
+    list_display = ["number", "track", "state", "beneficiary_name", "mbi", "caseworker", "next_due_date",
+                    "overdue", "opened_on"]
+    list_select_related = ["beneficiary", "caseworker"]
+    list_filter = ["track", "state", ("caseworker", admin.RelatedOnlyFieldListFilter), OverdueFilter]
+    search_fields = ["number", "beneficiary__mbi", "beneficiary__last_name", "beneficiary__first_name"]
+    autocomplete_fields = ["beneficiary"]
+    list_per_page = 50
+    show_full_result_count = False
+    inlines = [ClaimInline, SettlementInline, DisputeInline, LetterInline, LedgerInline, HistoryInline]
+    readonly_fields = ["number", "state", "rar_date", "cpl_date", "cpn_date", "payment_notice_date",
+                       "response_date", "termination_date", "demand_date", "demand_amount",
+                       "demand_without_reduction", "itr_date", "referral_notice_date", "referral_date",
+                       "closed_date", "appeal_level", "hold_reason", "next_due_date", "next_due_reason",
+                       "balance"]
+    fieldsets = [
+        (None, {"fields": ["number", "track", "state", "beneficiary", "occurrence", "debtor_payer", "caseworker",
+                           "opened_on", "incident_date"]}),
+        ("Clocks", {"fields": ["next_due_date", "next_due_reason", "rar_date", "cpl_date", "cpn_date",
+                               "payment_notice_date", "response_date", "termination_date", "hold_reason"]}),
+        ("Debt", {"fields": ["demand_date", "demand_amount", "demand_without_reduction", "balance", "itr_date",
+                             "referral_notice_date", "referral_date", "appeal_level", "closed_date"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["track", "beneficiary", "occurrence", "debtor_payer", "caseworker",
+                                        "opened_on"]})]
+
+    @admin.display(description="beneficiary", ordering="beneficiary__last_name")
+    def beneficiary_name(self, obj):
+        return obj.beneficiary.full_name
+
+    @admin.display(description="MBI", ordering="beneficiary__mbi")
+    def mbi(self, obj):
+        return obj.beneficiary.mbi_display
+
+    @admin.display(boolean=True)
+    def overdue(self, obj):
+        return bool(obj.next_due_date and obj.next_due_date < timezone.localdate())
+
+    @admin.display(description="balance (principal + interest)")
+    def balance(self, obj):
+        if not obj.demand_date:
+            return "—"
+        b = debt_balance(case=obj)
+        refund = f"; refund owed ${b.refund_owed}" if b.refund_owed else ""
+        return f"${b.total} (principal ${b.principal}, interest ${b.interest}{refund})"
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fields = list(self.readonly_fields) + ["track", "beneficiary", "opened_on"]
+        if obj.demand_date:
+            fields += ["occurrence", "debtor_payer", "incident_date"]
+        return fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def get_search_results(self, request, queryset, search_term):
+        """A dashed or lower-case MBI finds the case too (SPEC §8: shown and accepted with dashes)."""
+        try:
+            term = normalize_mbi(search_term)
+        except InvalidMBI:
+            term = search_term
+        return super().get_search_results(request, queryset, term)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        case = services.case_open(
+            beneficiary=obj.beneficiary, track=obj.track, actor=request.user, occurrence=obj.occurrence,
+            debtor_payer=obj.debtor_payer, caseworker=obj.caseworker, opened_on=obj.opened_on,
+        )
+        obj.pk, obj.number = case.pk, case.number
+        obj._state.adding = False
+
+    # --- steps -------------------------------------------------------------------------------------
+    def get_urls(self):
+        return [
+            path("<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.action_view),
+                 name="recovery_recoverycase_act"),
+            path("<int:pk>/payment/", self.admin_site.admin_view(self.payment_view),
+                 name="recovery_recoverycase_payment"),
+            path("diagrams/", self.admin_site.admin_view(self.diagrams_view), name="recovery_recoverycase_diagrams"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        case = self.get_object(request, object_id)
+        if case is not None:
+            extra_context["case_actions"] = [
+                (a, tracks.ACTION_LABELS[a]) for a in services.actions_available(case=case, user=request.user)
+            ]
+            extra_context["can_record_payment"] = case.state in ledger.DEBT_STATES and request.user.has_perm(
+                "recovery.transition_recoverycase")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _case_for(self, request, pk):
+        case = get_object_or_404(RecoveryCase.objects.select_related("beneficiary", "debtor_payer"), pk=pk)
+        if not self.has_view_permission(request, case):
+            raise PermissionDenied
+        return case
+
+    def _change_url(self, case):
+        return reverse("admin:recovery_recoverycase_change", args=[case.pk])
+
+    def action_view(self, request, pk, action):
+        case = self._case_for(request, pk)
+        if action not in tracks.ACTION_LABELS:
+            raise PermissionDenied
+        form_class = form_for(action)
+        form = form_class(request.POST or None, case=case)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.case_act(case=case, action=action, actor=request.user,
+                                  expected_state=form.cleaned_data["expected_state"], **form.service_params())
+            except CaseActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                case.refresh_from_db()
+            else:
+                self.message_user(request, f"{tracks.ACTION_LABELS[action]}: done. The case is now "
+                                           f"'{case.get_state_display()}'.", messages.SUCCESS)
+                return HttpResponseRedirect(self._change_url(case))
+        refusal = None
+        if request.method == "GET":
+            refusal = services.why_not(case, action, user=request.user, on=timezone.localdate())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "original": case, "case": case, "form": form,
+            "title": f"{tracks.ACTION_LABELS[action]} — case {case.number}",
+            "action_label": tracks.ACTION_LABELS[action], "refusal": refusal,
+            "change_url": self._change_url(case),
+        }
+        return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
+
+    def payment_view(self, request, pk):
+        case = self._case_for(request, pk)
+        if not request.user.has_perm("recovery.transition_recoverycase"):
+            raise PermissionDenied
+        form = PaymentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                ledger.payment_record(case=case, actor=request.user, **form.cleaned_data)
+            except CaseActionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                case.refresh_from_db()
+                self.message_user(request, f"Payment recorded. Balance ${debt_balance(case=case).total}.",
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(self._change_url(case))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "original": case, "case": case, "form": form,
+            "title": f"Record a payment — case {case.number}", "action_label": "Record a payment",
+            "change_url": self._change_url(case),
+        }
+        return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
+
+    def diagrams_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "title": "Recovery tracks",
+            "diagrams": [
+                {
+                    "track": label,
+                    "mermaid": tracks.mermaid(value),
+                    "edges": sorted({(State(s).label, tracks.ACTION_LABELS[a], State(t).label)
+                                     for a, s, t in tracks.EDGES[value] if a not in ("put_on_hold", "resume")},
+                                    key=lambda e: tracks.State.labels.index(e[0])),
+                }
+                for value, label in tracks.Track.choices
+            ],
+        }
+        return TemplateResponse(request, "admin/recovery/recoverycase/diagrams.html", context)
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    list_display = ["case", "kind", "letter_date", "amount", "created_at"]
+    list_select_related = ["case"]
+    list_filter = ["kind"]
+    search_fields = ["case__number"]
+    readonly_fields = ["case", "kind", "letter_date", "recipients", "amount", "content", "event", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(admin.ModelAdmin):
+    list_display = ["case", "at", "effective_date", "actor_name", "action", "from_state", "to_state"]
+    list_select_related = ["case"]
+    list_filter = ["action"]
+    search_fields = ["case__number", "actor_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,165 @@
+"""Why a step may not be taken now — each guard of SPEC §3 in one place, with a message a caseworker
+can act on. `why_not` returns None when the step is allowed."""
+
+from datetime import date, timedelta
+
+from . import clocks, tracks
+from .models import ZERO, Claim, RecoveryCase, Settlement
+from .tracks import State, Track
+
+PERM_TRANSITION = "recovery.transition_recoverycase"
+PERM_HOLD = "recovery.hold_recoverycase"
+
+
+def _d(value: date) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def _settlement(case):
+    try:
+        return case.settlement
+    except Settlement.DoesNotExist:
+        return None
+
+
+def _balance(case):
+    from .selectors import debt_balance
+
+    return debt_balance(case=case)
+
+
+def _post_occurrence(case, on):
+    if not case.occurrence_id:
+        return "Link the MSP occurrence to the case before posting it."
+
+
+def _issue_cpl(case, on):
+    if not case.claims.filter(status=Claim.Status.RELATED).exists():
+        return "A CPL lists the related claims: add at least one related claim first."
+
+
+def _issue_cpn(case, on):
+    if case.track == Track.PLAN:
+        if not case.claims.filter(status=Claim.Status.RELATED).exists():
+            return "A CPN lists the conditional payments: add at least one related claim first."
+        return None
+    settlement = _settlement(case)
+    if settlement is None:
+        return "A CPN follows a settlement: enter the settlement details first."
+    if case.state == State.CPL_ISSUED and settlement.source != Settlement.Source.SECTION_111:
+        return ("From a CPL, a CPN is issued only for a settlement learned of through an insurer's Section 111 "
+                "report; record the settlement as reported instead.")
+
+
+def _notice_window(case):
+    """(notice date, response days) of the CPN or GHP payment notice the case is waiting on."""
+    if case.state == State.PAYMENT_NOTICE_ISSUED:
+        return case.payment_notice_date, clocks.clock_days(case.track, "payment_notice_response")
+    return case.cpn_date, clocks.clock_days(case.track, "cpn_response")
+
+
+def _record_response(case, on):
+    if case.response_date:
+        return f"A response was already recorded on {_d(case.response_date)}."
+    start, days = _notice_window(case)
+    if on > clocks.window_last_day(start, days):
+        return f"The {days}-day response window closed on {_d(clocks.window_last_day(start, days))}."
+
+
+def _open_dispute(case, on):
+    start = case.cpl_date if case.state == State.CPL_ISSUED else case.cpn_date
+    days = clocks.clock_days(case.track, "dispute_filing")
+    if on > clocks.window_last_day(start, days):
+        return f"The {days}-day dispute window closed on {_d(clocks.window_last_day(start, days))}."
+
+
+def _report_settlement(case, on):
+    settlement = _settlement(case)
+    if settlement is None:
+        return "Enter the settlement details (date, gross amount, fees and costs) first."
+    if settlement.source == Settlement.Source.SECTION_111:
+        return "A settlement from a Section 111 report leads to a CPN: issue the CPN instead."
+
+
+def _issue_demand(case, on):
+    if case.track == Track.BENEFICIARY and _settlement(case) is None:
+        return "No demand before a settlement amount exists: enter the settlement details first."
+    if case.state in (State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED) and not case.response_date:
+        start, days = _notice_window(case)
+        first = clocks.consequence_day(start, days)
+        if on < first:
+            return (f"The {days}-day response window runs through {_d(clocks.window_last_day(start, days))}: "
+                    f"the demand can be issued from {_d(first)}, or once a response is recorded.")
+
+
+def _debt_open(case):
+    if _balance(case).total <= ZERO:
+        return "The debt is paid: close the case as paid."
+
+
+def _issue_itr(case, on):
+    due = clocks.sent_on_day(case.demand_date, clocks.clock_days(case.track, "itr"))
+    if on < due:
+        return f"The intent to refer is sent on day {clocks.clock_days(case.track, 'itr')} after the demand ({_d(due)})."
+    return _debt_open(case)
+
+
+def _issue_referral_notice(case, on):
+    due = clocks.consequence_day(case.demand_date, clocks.clock_days(case.track, "referral_notice"))
+    if on < due:
+        return f"The referral notice is issued from {_d(due)} (day 61 after the demand)."
+    return _debt_open(case)
+
+
+def _refer_to_treasury(case, on):
+    if case.track == Track.PLAN:
+        due = clocks.consequence_day(case.demand_date, clocks.clock_days(case.track, "treasury_after_demand"))
+    else:
+        due = clocks.consequence_day(case.itr_date, clocks.clock_days(case.track, "treasury_after_itr"))
+    if on < due:
+        return f"The debt can be referred to Treasury from {_d(due)}."
+    return _debt_open(case)
+
+
+def _file_appeal(case, on):
+    if case.track == Track.PLAN:
+        if case.appeal_level >= 4:
+            return "All four appeal levels (CRC, QIC, ALJ, Appeals Council) have been used."
+        if case.appeal_level == 0:
+            last = clocks.window_last_day(case.demand_date, clocks.clock_days(case.track, "appeal_window"))
+            if on > last:
+                return f"The 120-day window for a first-level appeal closed on {_d(last)}."
+
+
+def _close_paid(case, on):
+    balance = _balance(case).total
+    if balance > ZERO:
+        return f"The balance is ${balance}; a case closes as paid only when it reaches $0.00."
+
+
+GUARDS = {
+    "post_occurrence": _post_occurrence,
+    "issue_cpl": _issue_cpl,
+    "issue_cpn": _issue_cpn,
+    "record_response": _record_response,
+    "open_dispute": _open_dispute,
+    "report_settlement": _report_settlement,
+    "issue_demand": _issue_demand,
+    "issue_itr": _issue_itr,
+    "issue_referral_notice": _issue_referral_notice,
+    "refer_to_treasury": _refer_to_treasury,
+    "file_appeal": _file_appeal,
+    "close_paid": _close_paid,
+}
+
+
+def why_not(case: RecoveryCase, action: str, *, user, on: date) -> str | None:
+    label = tracks.ACTION_LABELS.get(action, action)
+    if not tracks.allowed(case.track, case.state, action):
+        return (f"'{label}' is not possible while the case is '{case.get_state_display()}' "
+                f"on the {case.get_track_display()} track.")
+    perm = PERM_HOLD if action in ("put_on_hold", "resume") else PERM_TRANSITION
+    if not user.has_perm(perm):
+        return f"You do not have permission to '{label}'."
+    guard = GUARDS.get(action)
+    return guard(case, on) if guard else None

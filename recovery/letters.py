@@ -1,0 +1,84 @@
+"""What each letter says and who it goes to (SPEC §6). Called by the services inside the step's
+transaction, so the letter row is written with the state change (an outbox: nothing is sent here)."""
+
+from datetime import timedelta
+
+from .models import Letter, LetterDelivery, RecoveryCase
+from .tracks import Track
+
+K = Letter.Kind
+
+
+def recipients(case: RecoveryCase) -> list[dict]:
+    """Beneficiary-track letters go to the beneficiary; plan-track letters to the plan or insurer
+    recovered from, with a copy to the beneficiary on the NGHP plan track (CMS recovery process §2).
+    Representatives holding a POR or unexpired CTR are added when authorisations exist (SPEC §8)."""
+    bene = case.beneficiary
+    bene_row = {
+        "role": "beneficiary",
+        "name": bene.full_name,
+        "address": bene.mailing_address,
+        "email": bene.email,
+    }
+    if case.track == Track.BENEFICIARY:
+        return [bene_row]
+    payer = case.debtor_payer
+    payer_row = {"role": "debtor", "name": payer.name, "address": payer.address, "email": payer.email}
+    return [payer_row, bene_row] if case.track == Track.PLAN else [payer_row]
+
+
+def _claims(case):
+    from .selectors import related_claims
+
+    return [
+        {
+            "claim_number": c.claim_number,
+            "provider": c.provider_name,
+            "service_from": c.service_from.isoformat(),
+            "service_to": c.service_to.isoformat(),
+            "diagnosis_codes": c.diagnosis_codes,
+            "amount_paid": str(c.amount_paid),
+        }
+        for c in related_claims(case=case)
+    ]
+
+
+def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
+    """The facts a letter must state (SPEC §6), frozen as issued. `extra` carries step specifics."""
+    from .selectors import conditional_payment_total
+
+    base = {
+        "case_number": case.number,
+        "beneficiary": case.beneficiary.full_name,
+        "mbi": case.beneficiary.mbi_display,
+        "debtor": case.debtor_name,
+        "as_of": on.isoformat(),
+    }
+    if kind in (K.CPL, K.CPN, K.DISPUTE_DECISION, K.PAYMENT_NOTICE):
+        base["claims"] = _claims(case)
+        base["total"] = str(conditional_payment_total(case=case))
+    if kind == K.CPN:
+        base["respond_by"] = (on + timedelta(days=extra.pop("window_days"))).isoformat()
+    if kind == K.DEMAND:
+        base["incident_date"] = case.incident_date.isoformat() if case.incident_date else None
+        base["claims"] = _claims(case)
+    base.update({k: (str(v) if not isinstance(v, (str, list, dict, bool, type(None))) else v) for k, v in extra.items()})
+    return base
+
+
+def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> Letter:
+    letter = Letter.objects.create(
+        case=case, kind=kind, letter_date=on, amount=amount, event=event,
+        recipients=recipients(case), content=content(case, kind, on, **extra),
+    )
+    LetterDelivery.objects.bulk_create(
+        LetterDelivery(
+            letter=letter,
+            recipient=r["name"],
+            role=r["role"],
+            channel="email" if r.get("email") else "print",
+            address=r.get("email") or r.get("address") or "",
+        )
+        for r in letter.recipients
+    )
+    return letter

@@ -1,0 +1,46 @@
+"""Staff roles as Django groups (SPEC §1): what a caseworker and a supervisor may do."""
+
+from django.contrib.auth.models import Group, Permission
+
+CASEWORKER = "caseworker"
+SUPERVISOR = "supervisor"
+
+_WORK = {
+    "beneficiaries": {"beneficiary": ["view", "add", "change"]},
+    "payers": {"payer": ["view", "add", "change"], "mspoccurrence": ["view", "add", "change"]},
+    "recovery": {
+        "recoverycase": ["view", "add", "change", "transition"],
+        "claim": ["view", "add", "change"],
+        "settlement": ["view", "add", "change"],
+        "dispute": ["view"],
+        "letter": ["view"],
+        "letterdelivery": ["view"],
+        "caseevent": ["view"],
+        "ledgerentry": ["view"],
+    },
+}
+_SUPERVISE = {"recovery": {"recoverycase": ["hold"]}}
+
+
+def _codenames(spec):
+    for app, models in spec.items():
+        for model, verbs in models.items():
+            for verb in verbs:
+                yield app, f"{verb}_{model}"
+
+
+def _permissions(spec):
+    wanted = set(_codenames(spec))
+    perms = Permission.objects.filter(
+        content_type__app_label__in={app for app, _ in wanted}, codename__in={c for _, c in wanted}
+    ).select_related("content_type")
+    return [p for p in perms if (p.content_type.app_label, p.codename) in wanted]
+
+
+def ensure_groups():
+    """Create or update the staff groups; running it again changes nothing."""
+    caseworker, _ = Group.objects.get_or_create(name=CASEWORKER)
+    caseworker.permissions.set(_permissions(_WORK))
+    supervisor, _ = Group.objects.get_or_create(name=SUPERVISOR)
+    supervisor.permissions.set(_permissions(_WORK) + _permissions(_SUPERVISE))
+    return caseworker, supervisor

@@ -1,0 +1,55 @@
+"""Reads: balances, claim totals, queues. No writes here (STYLE.md: selectors)."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from . import money
+from .models import ZERO, Claim, Dispute, LedgerEntry, RecoveryCase
+from .tracks import State
+
+
+@dataclass(frozen=True)
+class Balance:
+    principal: Decimal
+    interest: Decimal
+    refund_owed: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest
+
+
+def debt_balance(*, case: RecoveryCase) -> Balance:
+    """Balances are derived from the append-only ledger (SPEC §5.5), never stored."""
+    sums = LedgerEntry.objects.filter(case=case).aggregate(p=Sum("principal"), i=Sum("interest"), r=Sum("refund_owed"))
+    return Balance(sums["p"] or ZERO, sums["i"] or ZERO, sums["r"] or ZERO)
+
+
+def related_claims(*, case: RecoveryCase):
+    return case.claims.filter(status=Claim.Status.RELATED).order_by("service_from", "claim_number")
+
+
+def conditional_payment_total(*, case: RecoveryCase) -> Decimal:
+    """SPEC §5.1: related claims with dates of service inside the recovery period."""
+    return money.conditional_payment_total(
+        claims=[
+            money.Claim(c.service_from, c.service_to, c.amount_paid, c.status == Claim.Status.RELATED)
+            for c in case.claims.all()
+        ],
+        period_start=case.recovery_period_start or date.min,
+        period_end=case.termination_date,
+    )
+
+
+def pending_dispute(*, case: RecoveryCase) -> Dispute | None:
+    return case.disputes.filter(outcome=Dispute.Outcome.PENDING).order_by("-received_date", "-id").first()
+
+
+def cases_overdue(*, as_of):
+    """Open cases whose next dated step is due on or before `as_of` (uses the next_due_date index)."""
+    return RecoveryCase.objects.filter(next_due_date__lte=as_of).exclude(
+        Q(state__in=[State.CLOSED_PAID, State.CLOSED_NO_RECOVERY, State.ON_HOLD])
+    )
