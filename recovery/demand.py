@@ -43,17 +43,14 @@ def demand_computation(*, case: RecoveryCase, on: date) -> DemandComputation:
             conditional_payments=total, amount=total, rule="conditional payments (§5.1)",
             without_reduction=unanswered, steps=[f"Conditional payments on related claims: ${total}"],
         )
-    result = money.recovery_amount(
+    rule_fn = money.recovery_amount if case.track == Track.BENEFICIARY else money.recovery_from_primary_payer
+    result = rule_fn(
         medicare_payments=total,
         settlement=settlement.gross_amount,
         procurement_costs=settlement.procurement_costs,
         cpn_unanswered=unanswered,
     )
-    amount = result.amount
-    steps = list(result.steps)
-    if case.track != Track.BENEFICIARY and amount > total:
-        amount = total
-        steps.append(f"Recovery from the primary payer is no greater than the conditional payments: ${total}")
+    amount, steps = result.amount, list(result.steps)
     return DemandComputation(
         conditional_payments=total, amount=amount, rule=result.rule, without_reduction=unanswered,
         settlement=settlement.gross_amount, procurement_costs=settlement.procurement_costs, steps=steps,

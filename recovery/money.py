@@ -23,6 +23,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_DIGITS = 15  # digits before the point: far above any real debt, far below Decimal's 28-digit precision
 
 # Coverage types, spelled as payers.models.MSPOccurrence.CoverageType spells them (that enum's members
 # are strings, so they can be passed here directly).
@@ -53,13 +54,13 @@ def to_cents(value: Decimal | int) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise MoneyInputError("value", f"value must be a Decimal, not {type(value).__name__}")
     value = Decimal(value)
-    if not value.is_finite():
-        raise MoneyInputError("value", "value must be a finite number")
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS:
+        raise MoneyInputError("value", f"value must be a finite amount below 10^{MAX_DIGITS}")
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _divide_to_cents(numerator: Decimal, denominator: Decimal | int) -> Decimal:
-    """numerator ÷ denominator, carried out exactly, then rounded half up to the cent once."""
+    """numerator ÷ denominator (both not negative), carried out exactly, then rounded half up to the cent once."""
     exact = Fraction(numerator) / Fraction(denominator)
     cents = exact * 100
     whole = cents.numerator // cents.denominator  # floor
@@ -80,7 +81,9 @@ def _money(field: str, value, *, allow_none: bool = False) -> Decimal | None:
         raise MoneyInputError(field, f"{field} must be a finite amount")
     if value < 0:
         raise MoneyInputError(field, f"{field} must not be negative (got {value})")
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+    if value.adjusted() >= MAX_DIGITS:
+        raise MoneyInputError(field, f"{field} is too large (got {value})")
+    if value.as_tuple().exponent < -2 and value != value.quantize(CENT):
         raise MoneyInputError(field, f"{field} must be in whole cents (got {value})")
     return value.quantize(CENT)
 
@@ -117,7 +120,7 @@ def _flag(field: str, value) -> bool:
 
 
 def _usd(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
+    return f"−${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
 def _percent(fraction: Decimal) -> str:
@@ -404,20 +407,26 @@ def recovery_threshold_applies(
 
     reasons = []
     if coverage_type not in NGHP_COVERAGE_TYPES:
-        reasons.append("The threshold applies only to liability, no-fault and workers' compensation settlements.")
+        reasons.append(
+            "The threshold applies only to liability, no-fault and workers' compensation settlements."
+        )
     if not physical_trauma:
-        reasons.append("The threshold applies only to a physical trauma injury (not ingestion, implantation or exposure).")
+        reasons.append(
+            "The threshold applies only to a physical trauma injury (not ingestion, implantation or exposure)."
+        )
     if other_settlement_expected:
         reasons.append("Another settlement for the incident is expected.")
     steps = []
     if threshold is None:
         reasons.append("No recovery threshold was in force for this coverage type on the settlement date.")
-    elif settlement <= threshold:
+    elif below_recovery_threshold(settlement=settlement, threshold=threshold):
         steps.append(f"Settlement {_usd(settlement)} is at or below the recovery threshold {_usd(threshold)}.")
     else:
         reasons.append(f"Settlement {_usd(settlement)} is above the recovery threshold {_usd(threshold)}.")
     eligible = not reasons
-    return OptionResult(eligible=eligible, amount=ZERO if eligible else None, reasons=tuple(reasons), steps=tuple(steps))
+    return OptionResult(
+        eligible=eligible, amount=ZERO if eligible else None, reasons=tuple(reasons), steps=tuple(steps)
+    )
 
 
 def fixed_percentage_option(
@@ -612,15 +621,15 @@ def secondary_payment_inpatient(
 
     steps: list[str] = []
     charges = _charges_counted("The provider's charges are", charges, obligation, steps)
-    candidates = [
-        ("gross Medicare amount minus the deductible", gross - deductible),
-        ("gross Medicare amount minus the primary payment", gross - primary),
-        ("provider charges minus the primary payment", charges - primary),
-        ("provider charges minus the deductible", charges - deductible),
+    subtractions = [
+        ("Gross Medicare amount minus the deductible", gross, deductible),
+        ("Gross Medicare amount minus the primary payment", gross, primary),
+        ("Provider charges minus the primary payment", charges, primary),
+        ("Provider charges minus the deductible", charges, deductible),
     ]
-    operands = [(gross, deductible), (gross, primary), (charges, primary), (charges, deductible)]
-    for number, ((label, value), (left, right)) in enumerate(zip(candidates, operands), start=1):
-        steps.append(f"({number}) {label[0].upper()}{label[1:]}: {_usd(left)} − {_usd(right)} = {_usd(value)}.")
+    candidates = [(label, left - right) for label, left, right in subtractions]
+    for number, (label, left, right) in enumerate(subtractions, start=1):
+        steps.append(f"({number}) {label}: {_usd(left)} − {_usd(right)} = {_usd(left - right)}.")
     return _lowest_not_negative("411.33(e)", candidates, steps)
 
 
@@ -650,19 +659,21 @@ def secondary_payment_fee_schedule(
 
     steps: list[str] = []
     charge = _charges_counted("The actual charge is", charge, obligation, steps)
+    charge_less_primary = charge - primary
     higher = max(allowable, recognised)
+    higher_less_primary = higher - primary
     candidates = [
-        ("actual charge minus the primary payment", charge - primary),
-        ("what Medicare would pay as primary payer", as_primary),
-        ("higher of the primary payer's allowable charge and Medicare's recognised amount, minus the primary payment",
-         higher - primary),
+        ("Actual charge minus the primary payment", charge_less_primary),
+        ("What Medicare would pay as primary payer", as_primary),
+        ("Higher of the primary payer's allowable charge and Medicare's recognised amount, minus the primary payment",
+         higher_less_primary),
     ]
     steps += [
-        f"(1) Actual charge minus the primary payment: {_usd(charge)} − {_usd(primary)} = {_usd(candidates[0][1])}.",
+        f"(1) Actual charge minus the primary payment: {_usd(charge)} − {_usd(primary)} = {_usd(charge_less_primary)}.",
         f"(2) What Medicare would pay if it were the primary payer: {_usd(as_primary)}.",
         f"(3) The higher of the primary payer's allowable charge ({_usd(allowable)}) and Medicare's "
         f"recognised amount ({_usd(recognised)}), minus the primary payment: {_usd(higher)} − {_usd(primary)} = "
-        f"{_usd(candidates[2][1])}.",
+        f"{_usd(higher_less_primary)}.",
     ]
     return _lowest_not_negative("411.33(a)", candidates, steps)
 
