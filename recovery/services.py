@@ -32,10 +32,11 @@ def today() -> date:
 
 
 def system_user():
-    """The named user the scheduled jobs act as; it cannot log in."""
+    """The named user the scheduled jobs act as. It has no usable password, so it cannot log in; it
+    stays active because Django grants no permission to an inactive user."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Deadline", "last_name": "sweeper", "is_active": False}
+        username=SYSTEM_USERNAME, defaults={"first_name": "Deadline", "last_name": "sweeper"}
     )
     if created:
         user.set_unusable_password()
