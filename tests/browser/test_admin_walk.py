@@ -1,0 +1,98 @@
+"""A caseworker walks beneficiary-track cases through every state in the admin, by clicking."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from recovery import tracks
+from recovery.models import RecoveryCase
+from recovery.tracks import State, Track
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def login(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-test-123")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def step(page, case, action, on, **fields):
+    """Click the step's button on the case page, fill its form, submit, land back on the case."""
+    page.click(f'#case-actions a[data-action="{action}"]')
+    page.fill("#id_on", on.isoformat())
+    for name, value in fields.items():
+        selector = f"#id_{name}"
+        if isinstance(value, bool):
+            page.set_checked(selector, value)
+        elif isinstance(value, list):
+            for v in value:
+                page.check(f'input[name="{name}"][value="{v}"]')
+        elif page.locator(selector).evaluate("e => e.tagName") == "SELECT":
+            page.select_option(selector, str(value))
+        else:
+            page.fill(selector, str(value))
+    page.click("input[name=_submit]")
+    page.wait_for_selector(".messagelist .success")
+    case.refresh_from_db()
+    return case.state
+
+
+def test_a_caseworker_walks_cases_through_every_state_of_the_beneficiary_track(page, live_server):
+    worker = f.caseworker("walker")
+    boss = f.supervisor("boss")
+    seen = set()
+
+    # Case A: the main path, dated in 2024 so every clock has run by now.
+    a = f.case(opened_on=date(2024, 1, 2), caseworker=worker)
+    f.claim(a, service_from=date(2023, 1, 10), service_to=date(2023, 1, 12))
+    seen.add(a.state)
+    login(page, live_server, "walker")
+    page.goto(f"{live_server.url}/admin/recovery/recoverycase/{a.pk}/change/")
+    seen.add(step(page, a, "post_occurrence", date(2024, 1, 3)))
+    seen.add(step(page, a, "issue_rar", date(2024, 1, 4)))
+    seen.add(step(page, a, "issue_cpl", date(2024, 2, 20)))
+    f.settlement(a, settlement_date=date(2024, 3, 1))
+    page.reload()
+    seen.add(step(page, a, "report_settlement", date(2024, 3, 5)))
+    seen.add(step(page, a, "issue_demand", date(2024, 3, 10)))
+    assert "$800.00" in page.content()  # 1,200 − 1,200 × 10,000 ÷ 30,000 (§411.37(c))
+    seen.add(step(page, a, "file_appeal", date(2024, 3, 20), reason="Claims unrelated"))
+    assert step(page, a, "decide_appeal", date(2024, 4, 20), reason="Upheld") == State.DEMAND_ISSUED
+    seen.add(step(page, a, "issue_itr", date(2024, 6, 8)))  # day 90
+    seen.add(step(page, a, "file_waiver", date(2024, 6, 10), reason="Hardship"))
+    assert step(page, a, "decide_waiver", date(2024, 7, 1), reason="Not without fault") == \
+        State.INTENT_TO_REFER_ISSUED
+    seen.add(step(page, a, "refer_to_treasury", date(2024, 8, 8)))  # ITR + 61
+    page.click('#case-actions a[data-action="record_payment"]')
+    page.fill("#id_amount", "800.00")
+    page.fill("#id_received_on", "2024-09-01")
+    page.click("input[name=_submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Balance $0.00" in page.content()
+    seen.add(step(page, a, "close_paid", date(2024, 9, 2)))  # a referred debt paid through Treasury
+
+    # Case B: reported after the settlement → CPN, a dispute, a hold, and closing with no recovery.
+    today = timezone.localdate()
+    b = f.case(opened_on=today - timedelta(days=20), caseworker=worker)
+    claim = f.claim(b, service_from=date(2023, 1, 10), service_to=date(2023, 1, 12))
+    f.settlement(b, settlement_date=date(2024, 3, 1))
+    page.context.clear_cookies()
+    login(page, live_server, "boss")
+    page.goto(f"{live_server.url}/admin/recovery/recoverycase/{b.pk}/change/")
+    seen.add(step(page, b, "issue_cpn", today - timedelta(days=15)))
+    seen.add(step(page, b, "open_dispute", today - timedelta(days=10), claims=[claim.pk], filed_by="Attorney",
+                  grounds="Unrelated knee treatment"))
+    assert step(page, b, "decide_dispute", today - timedelta(days=5), outcome="denied",
+                reason="Insufficient documentation") == State.CPN_ISSUED
+    seen.add(step(page, b, "put_on_hold", today - timedelta(days=4), reason="Bankruptcy stay"))
+    assert step(page, b, "resume", today - timedelta(days=3)) == State.CPN_ISSUED
+    seen.add(step(page, b, "close_no_recovery", today - timedelta(days=2), reason="Withdrawn"))
+    page.screenshot(path="var/browser-walk.png", full_page=False)
+
+    assert seen == set(tracks.states_of(Track.BENEFICIARY)), set(tracks.states_of(Track.BENEFICIARY)) - seen
+    assert RecoveryCase.objects.get(pk=b.pk).events.filter(actor=boss).count() == 6
