@@ -5,8 +5,10 @@ Pure: dates in, dates out, no ORM. The starting letter's date is day 0 and days 
 - A letter the contractor sends *on* day N is sent on day N.
 - A contractor *due* date of N days is overdue from day N+1.
 
-The lengths below are the seeds' defaults for each track (SPEC §3.1-§3.3). They live here, in one
-place, until the effective-dated clock table of the money issue replaces them.
+The lengths are not constants: they come from the effective-dated clock table that supervisors
+maintain (recovery.policy_models.ClockLength, seeded with the numbers of SPEC §3). A clock uses the
+row in force on the day it starts. `ClockTable` holds those rows in memory so that a sweep over many
+cases reads the table once.
 """
 
 from dataclasses import dataclass
@@ -15,39 +17,25 @@ from datetime import date, timedelta
 from .tracks import State as S
 from .tracks import Track
 
-DEFAULT_CLOCKS = {
-    Track.BENEFICIARY: {
-        "cpl_due": 65,  # CPL within 65 days of the RAR (contractor due date)
-        "cpn_response": 30,  # CPN: 30 days to respond, then automatic demand (day 31)
-        "dispute_filing": 30,  # CPL/CPN: 30 days to dispute
-        "dispute_decision": 45,  # contractor decides within 45 days
-        "interest_grace": 60,  # interest assessed on day 61 if unresolved
-        "interest_period": 30,
-        "itr": 90,  # ITR sent on day 90 after the demand
-        "treasury_after_itr": 60,  # referral on the 61st day after the ITR (day 151)
-    },
-    Track.PLAN: {
-        "cpn_response": 30,
-        "dispute_filing": 30,
-        "dispute_decision": 45,
-        "interest_grace": 60,
-        "interest_period": 30,
-        "referral_notice": 60,  # referral notice issued on day 61
-        "appeal_window": 120,  # first-level appeal within 120 days of the demand
-        "treasury_after_demand": 120,  # our default: referral on day 121 (SPEC §3.2)
-    },
-    Track.GHP: {
-        "payment_notice_response": 45,  # demand on day 46
-        "interest_grace": 60,
-        "interest_period": 30,
-        "itr": 120,  # ITR on day 120 after the demand
-        "treasury_after_itr": 60,  # referral 60 days after the ITR (day 181 after the demand)
-    },
-}
+
+class ClockMissing(LookupError):
+    """No row of the clock table is in force for that clock on that day."""
 
 
-def clock_days(track: str, name: str) -> int:
-    return DEFAULT_CLOCKS[track][name]
+@dataclass(frozen=True)
+class ClockTable:
+    rows: tuple  # (track, name, effective_from, days)
+
+    def days(self, track: str, name: str, on: date) -> int:
+        best = None
+        for row_track, row_name, effective_from, days in self.rows:
+            if row_track == track and row_name == name and effective_from <= on:
+                if best is None or effective_from > best[0]:
+                    best = (effective_from, days)
+        if best is None:
+            raise ClockMissing(f"No '{name}' clock for the {track} track is in force on {on:%Y-%m-%d}; "
+                               "a supervisor adds it to the clock table.")
+        return best[1]
 
 
 def day_number(start: date, on: date) -> int:
@@ -81,7 +69,7 @@ class Deadline:
     reason: str
 
 
-def next_deadline(case, *, dispute_received: date | None = None) -> Deadline | None:
+def next_deadline(case, *, table: ClockTable, dispute_received: date | None = None) -> Deadline | None:
     """The next dated step of an open case, from its stored dates alone (never from when a job ran).
 
     `case` is anything with the RecoveryCase date attributes; `dispute_received` is the date the
@@ -89,26 +77,29 @@ def next_deadline(case, *, dispute_received: date | None = None) -> Deadline | N
     that the work queue and the sweeps filter on.
     """
     track, state = case.track, case.state
-    c = DEFAULT_CLOCKS[track]
+
+    def days(name, start):
+        return table.days(track, name, start)
+
     if state == S.RAR_ISSUED and case.rar_date:
-        return Deadline(case.rar_date + timedelta(days=c["cpl_due"]), "CPL due (65 days after the RAR)")
+        return Deadline(case.rar_date + timedelta(days=days("cpl_due", case.rar_date)), "CPL due (65 days after the RAR)")
     if state == S.CPN_ISSUED and case.cpn_date and not case.response_date:
-        return Deadline(consequence_day(case.cpn_date, c["cpn_response"]), "CPN unanswered: automatic demand")
+        return Deadline(consequence_day(case.cpn_date, days("cpn_response", case.cpn_date)), "CPN unanswered: automatic demand")
     if state == S.PAYMENT_NOTICE_ISSUED and case.payment_notice_date and not case.response_date:
         return Deadline(
-            consequence_day(case.payment_notice_date, c["payment_notice_response"]),
+            consequence_day(case.payment_notice_date, days("payment_notice_response", case.payment_notice_date)),
             "Payment notice unanswered: demand",
         )
     if state == S.DISPUTE_PENDING and dispute_received:
         return Deadline(
-            dispute_received + timedelta(days=c["dispute_decision"]), "Dispute decision due (45 days)"
+            dispute_received + timedelta(days=days("dispute_decision", dispute_received)), "Dispute decision due (45 days)"
         )
     if state == S.DEMAND_ISSUED and case.demand_date:
         if track == Track.PLAN:
-            return Deadline(consequence_day(case.demand_date, c["referral_notice"]), "Referral notice due")
-        return Deadline(sent_on_day(case.demand_date, c["itr"]), "Intent to refer due")
+            return Deadline(consequence_day(case.demand_date, days("referral_notice", case.demand_date)), "Referral notice due")
+        return Deadline(sent_on_day(case.demand_date, days("itr", case.demand_date)), "Intent to refer due")
     if state == S.INTENT_TO_REFER_ISSUED and case.itr_date:
-        return Deadline(consequence_day(case.itr_date, c["treasury_after_itr"]), "Treasury referral due")
+        return Deadline(consequence_day(case.itr_date, days("treasury_after_itr", case.itr_date)), "Treasury referral due")
     if state == S.REFERRAL_NOTICE_ISSUED and case.demand_date:
-        return Deadline(consequence_day(case.demand_date, c["treasury_after_demand"]), "Treasury referral due")
+        return Deadline(consequence_day(case.demand_date, days("treasury_after_demand", case.demand_date)), "Treasury referral due")
     return None

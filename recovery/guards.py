@@ -1,7 +1,7 @@
 """Why a step may not be taken now — each guard of SPEC §3 in one place, with a message a caseworker
 can act on. `why_not` returns None when the step is allowed."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from . import clocks, tracks
 from .models import ZERO, Claim, RecoveryCase, Settlement
@@ -28,17 +28,22 @@ def _balance(case):
     return debt_balance(case=case)
 
 
-def _post_occurrence(case, on):
+def _post_occurrence(case, on, table):
     if not case.occurrence_id:
         return "Link the MSP occurrence to the case before posting it."
 
 
-def _issue_cpl(case, on):
+def _issue_cpl(case, on, table):
     if not case.claims.filter(status=Claim.Status.RELATED).exists():
         return "A CPL lists the related claims: add at least one related claim first."
 
 
-def _issue_cpn(case, on):
+def _issue_payment_notice(case, on, table):
+    if not case.claims.filter(status=Claim.Status.RELATED).exists():
+        return "A payment notice lists the mistaken payments: add at least one related claim first."
+
+
+def _issue_cpn(case, on, table):
     if case.track == Track.PLAN:
         if not case.claims.filter(status=Claim.Status.RELATED).exists():
             return "A CPN lists the conditional payments: add at least one related claim first."
@@ -51,29 +56,29 @@ def _issue_cpn(case, on):
                 "report; record the settlement as reported instead.")
 
 
-def _notice_window(case):
+def _notice_window(case, table):
     """(notice date, response days) of the CPN or GHP payment notice the case is waiting on."""
     if case.state == State.PAYMENT_NOTICE_ISSUED:
-        return case.payment_notice_date, clocks.clock_days(case.track, "payment_notice_response")
-    return case.cpn_date, clocks.clock_days(case.track, "cpn_response")
+        return case.payment_notice_date, table.days(case.track, "payment_notice_response", case.payment_notice_date)
+    return case.cpn_date, table.days(case.track, "cpn_response", case.cpn_date)
 
 
-def _record_response(case, on):
+def _record_response(case, on, table):
     if case.response_date:
         return f"A response was already recorded on {_d(case.response_date)}."
-    start, days = _notice_window(case)
+    start, days = _notice_window(case, table)
     if on > clocks.window_last_day(start, days):
         return f"The {days}-day response window closed on {_d(clocks.window_last_day(start, days))}."
 
 
-def _open_dispute(case, on):
+def _open_dispute(case, on, table):
     start = case.cpl_date if case.state == State.CPL_ISSUED else case.cpn_date
-    days = clocks.clock_days(case.track, "dispute_filing")
+    days = table.days(case.track, "dispute_filing", start)
     if on > clocks.window_last_day(start, days):
         return f"The {days}-day dispute window closed on {_d(clocks.window_last_day(start, days))}."
 
 
-def _report_settlement(case, on):
+def _report_settlement(case, on, table):
     settlement = _settlement(case)
     if settlement is None:
         return "Enter the settlement details (date, gross amount, fees and costs) first."
@@ -81,11 +86,11 @@ def _report_settlement(case, on):
         return "A settlement from a Section 111 report leads to a CPN: issue the CPN instead."
 
 
-def _issue_demand(case, on):
+def _issue_demand(case, on, table):
     if case.track == Track.BENEFICIARY and _settlement(case) is None:
         return "No demand before a settlement amount exists: enter the settlement details first."
     if case.state in (State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED) and not case.response_date:
-        start, days = _notice_window(case)
+        start, days = _notice_window(case, table)
         first = clocks.consequence_day(start, days)
         if on < first:
             return (f"The {days}-day response window runs through {_d(clocks.window_last_day(start, days))}: "
@@ -97,41 +102,49 @@ def _debt_open(case):
         return "The debt is paid: close the case as paid."
 
 
-def _issue_itr(case, on):
-    due = clocks.sent_on_day(case.demand_date, clocks.clock_days(case.track, "itr"))
+def _issue_itr(case, on, table):
+    days = table.days(case.track, "itr", case.demand_date)
+    due = clocks.sent_on_day(case.demand_date, days)
     if on < due:
-        return f"The intent to refer is sent on day {clocks.clock_days(case.track, 'itr')} after the demand ({_d(due)})."
+        return f"The intent to refer is sent on day {days} after the demand ({_d(due)})."
     return _debt_open(case)
 
 
-def _issue_referral_notice(case, on):
-    due = clocks.consequence_day(case.demand_date, clocks.clock_days(case.track, "referral_notice"))
+def _issue_referral_notice(case, on, table):
+    days = table.days(case.track, "referral_notice", case.demand_date)
+    due = clocks.consequence_day(case.demand_date, days)
     if on < due:
-        return f"The referral notice is issued from {_d(due)} (day 61 after the demand)."
+        return f"The referral notice is issued from {_d(due)} (day {days + 1} after the demand)."
     return _debt_open(case)
 
 
-def _refer_to_treasury(case, on):
+def _refer_to_treasury(case, on, table):
     if case.track == Track.PLAN:
-        due = clocks.consequence_day(case.demand_date, clocks.clock_days(case.track, "treasury_after_demand"))
+        due = clocks.consequence_day(
+            case.demand_date, table.days(case.track, "treasury_after_demand", case.demand_date))
     else:
-        due = clocks.consequence_day(case.itr_date, clocks.clock_days(case.track, "treasury_after_itr"))
+        due = clocks.consequence_day(case.itr_date, table.days(case.track, "treasury_after_itr", case.itr_date))
     if on < due:
         return f"The debt can be referred to Treasury from {_d(due)}."
     return _debt_open(case)
 
 
-def _file_appeal(case, on):
+def _file_appeal(case, on, table):
+    from .options import gave_up_appeal_rights
+
+    if case.track == Track.BENEFICIARY and gave_up_appeal_rights(case):
+        return "The beneficiary elected the self-calculated option, which gives up appeal rights (a waiver remains)."
     if case.track == Track.PLAN:
         if case.appeal_level >= 4:
             return "All four appeal levels (CRC, QIC, ALJ, Appeals Council) have been used."
         if case.appeal_level == 0:
-            last = clocks.window_last_day(case.demand_date, clocks.clock_days(case.track, "appeal_window"))
+            days = table.days(case.track, "appeal_window", case.demand_date)
+            last = clocks.window_last_day(case.demand_date, days)
             if on > last:
-                return f"The 120-day window for a first-level appeal closed on {_d(last)}."
+                return f"The {days}-day window for a first-level appeal closed on {_d(last)}."
 
 
-def _close_paid(case, on):
+def _close_paid(case, on, table):
     balance = _balance(case).total
     if balance > ZERO:
         return f"The balance is ${balance}; a case closes as paid only when it reaches $0.00."
@@ -141,6 +154,7 @@ GUARDS = {
     "post_occurrence": _post_occurrence,
     "issue_cpl": _issue_cpl,
     "issue_cpn": _issue_cpn,
+    "issue_payment_notice": _issue_payment_notice,
     "record_response": _record_response,
     "open_dispute": _open_dispute,
     "report_settlement": _report_settlement,
@@ -153,7 +167,9 @@ GUARDS = {
 }
 
 
-def why_not(case: RecoveryCase, action: str, *, user, on: date) -> str | None:
+def why_not(case: RecoveryCase, action: str, *, user, on: date, table=None) -> str | None:
+    """None when `user` may take `action` on `case` dated `on`; otherwise the reason, in words.
+    `table` is the clock table (read from the database when not given)."""
     label = tracks.ACTION_LABELS.get(action, action)
     if not tracks.allowed(case.track, case.state, action):
         return (f"'{label}' is not possible while the case is '{case.get_state_display()}' "
@@ -162,4 +178,13 @@ def why_not(case: RecoveryCase, action: str, *, user, on: date) -> str | None:
     if not user.has_perm(perm):
         return f"You do not have permission to '{label}'."
     guard = GUARDS.get(action)
-    return guard(case, on) if guard else None
+    if guard is None:
+        return None
+    if table is None:
+        from .policy import clock_table
+
+        table = clock_table()
+    try:
+        return guard(case, on, table)
+    except clocks.ClockMissing as exc:
+        return str(exc)

@@ -1,18 +1,26 @@
-"""Writes to a debt's append-only ledger (SPEC §5.5): payments, review adjustments.
+"""A debt's ledger (SPEC §5.5): payments, adjustments, refunds, interest "as of" any date.
 
-Payments are applied to assessed interest first, then to principal; anything above the whole
-balance is a refund owed. A payment that brings the balance to zero closes the case as paid.
+People record *events* (DebtEvent: payments received, principal adjustments, refunds paid). The
+ledger rows are posted from the debt's schedule, which `recovery.money.debt_schedule` computes from
+the debt's terms and its events alone — so assessing interest as of a date is idempotent (asking
+again posts nothing), asking once after a gap posts what daily asking would have, and a recompute
+from scratch agrees with the ledger to the cent (`ledger_verify`).
+
+An event dated before rows already posted (a back-dated payment; an appeal decided in the debtor's
+favour, which reduces the principal from the demand date) makes some posted rows wrong: they are
+reversed by REVERSAL rows and the schedule is posted again from there. Nothing is edited or deleted.
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.db import transaction
 
 from . import money
 from .errors import CaseActionError
-from .models import ZERO, LedgerEntry, RecoveryCase
+from .models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from .selectors import debt_balance
 from .tracks import State
 
@@ -20,11 +28,18 @@ DEBT_STATES = {
     State.DEMAND_ISSUED, State.INTENT_TO_REFER_ISSUED, State.REFERRAL_NOTICE_ISSUED, State.APPEAL_PENDING,
     State.WAIVER_PENDING, State.CHALLENGE_PENDING, State.REFERRED_TO_TREASURY,
 }
+REVIEW_STATES = {State.APPEAL_PENDING, State.WAIVER_PENDING, State.CHALLENGE_PENDING}
+_EVENT_CLASSES = {
+    DebtEvent.Kind.PAYMENT: lambda e: money.Payment(e.event_date, e.amount),
+    DebtEvent.Kind.ADJUSTMENT: lambda e: money.PrincipalAdjustment(e.event_date, e.amount, e.reason),
+    DebtEvent.Kind.REFUND: lambda e: money.RefundPaid(e.event_date, e.amount),
+}
 
 
-def _money(value, field) -> Decimal:
+def parse_money(value, field) -> Decimal:
+    """A dollar amount from a person: whole cents, not negative (SPEC §9)."""
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(str(value).strip())
     except (InvalidOperation, TypeError, ValueError):
         raise CaseActionError("Enter an amount in dollars and cents.", field=field) from None
     if not amount.is_finite():
@@ -36,80 +51,226 @@ def _money(value, field) -> Decimal:
     return amount
 
 
-@transaction.atomic
-def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> LedgerEntry:
-    from .services import case_act, today
-
-    amount = _money(amount, "amount")
-    if amount == ZERO:
-        raise CaseActionError("A payment must be more than $0.00.", field="amount")
-    case = RecoveryCase.objects.select_for_update().get(pk=case.pk)
-    if case.state not in DEBT_STATES:
-        raise CaseActionError("Payments are recorded once a demand has been issued.", field="amount")
-    if received_on < case.demand_date:
-        raise CaseActionError("The payment is dated before the demand.", field="received_on")
-    if received_on > today():
-        raise CaseActionError("The payment cannot be dated in the future.", field="received_on")
-    balance = debt_balance(case=case)
-    to_interest, to_principal, excess = money.apply_payment(
-        interest_due=balance.interest, principal_due=balance.principal, amount=amount
-    )
-    entry = LedgerEntry.objects.create(
-        case=case, kind=LedgerEntry.Kind.PAYMENT, entry_date=received_on, amount=amount,
-        interest=-to_interest, principal=-to_principal, refund_owed=excess,
-        note=f"Applied ${to_interest} to interest, ${to_principal} to principal", actor_name=actor.get_username(),
-    )
-    if debt_balance(case=case).total == ZERO and case.state != State.REFERRED_TO_TREASURY:
-        if case.state in (State.APPEAL_PENDING, State.WAIVER_PENDING, State.CHALLENGE_PENDING):
-            return entry  # paid while under review: the decision closes it (refund if favourable)
-        case_act(case=case, action="close_paid", actor=actor, on=received_on, reason="Paid in full")
-    return entry
+# --- the schedule and the posted rows ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Adjustment:
-    principal: Decimal
-    interest: Decimal
-    refund_owed: Decimal
+class _Posted(NamedTuple):
+    date: date
+    kind: str
+    period: int | None
     amount: Decimal
-    note: str
+    entry: LedgerEntry
 
-    def save_for(self, *, case, on, actor):
-        return LedgerEntry.objects.create(
-            case=case, kind=LedgerEntry.Kind.ADJUSTMENT, entry_date=on, principal=self.principal,
-            interest=self.interest, refund_owed=self.refund_owed, amount=self.amount, note=self.note,
-            actor_name=actor.get_username(),
+
+def _money_events(debt: Debt, extra=()) -> list:
+    rows = list(debt.events.order_by("event_date", "id"))
+    return [_EVENT_CLASSES[e.kind](e) for e in rows] + list(extra)
+
+
+def schedule_for(debt: Debt, *, as_of: date, extra_events=()) -> money.DebtSchedule:
+    return money.debt_schedule(
+        principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date,
+        as_of=as_of, events=_money_events(debt, extra_events), year_days=debt.year_days,
+        period_days=debt.period_days, grace_days=debt.grace_days,
+    )
+
+
+def _posted(case) -> list[_Posted]:
+    """The schedule rows in force: not the opening principal, not reversals, not reversed."""
+    entries = (LedgerEntry.objects.filter(case=case, reversed_by__isnull=True)
+               .exclude(kind__in=[LedgerEntry.Kind.PRINCIPAL, LedgerEntry.Kind.REVERSAL]).order_by("id"))
+    return [_Posted(e.entry_date, e.kind, e.period, e.amount, e) for e in entries]
+
+
+def _deltas(row: money.LedgerRow) -> tuple[Decimal, Decimal, Decimal]:
+    """(principal, interest, refund owed) changes of one schedule row."""
+    if row.kind == money.INTEREST:
+        return ZERO, row.amount, ZERO
+    if row.kind == money.REFUND:
+        return ZERO, ZERO, -row.amount
+    return -row.to_principal, -row.to_interest, row.to_refund  # payment, adjustment
+
+
+def _post_rows(case, rows, actor_name):
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(case=case, kind=row.kind, entry_date=row.date, amount=row.amount, period=row.period,
+                    base=row.base, note=row.note[:300], actor_name=actor_name,
+                    **dict(zip(("principal", "interest", "refund_owed"), _deltas(row))))
+        for row in rows
+    ])
+
+
+def _reverse(case, posted: list[_Posted], actor_name, why):
+    for p in reversed(posted):
+        e = p.entry
+        LedgerEntry.objects.create(
+            case=case, kind=LedgerEntry.Kind.REVERSAL, entry_date=e.entry_date, amount=e.amount, reverses=e,
+            principal=-e.principal, interest=-e.interest, refund_owed=-e.refund_owed, actor_name=actor_name,
+            note=f"Reverses {e.get_kind_display().lower()} of ${e.amount} on {e.entry_date}: {why}"[:300],
         )
 
 
-def review_adjustment(*, case: RecoveryCase, reduced_to) -> tuple[Adjustment, str | None]:
-    """A favourable appeal, waiver or challenge reduces the debt to `reduced_to` or cancels it (0).
+def _sync(debt: Debt, *, as_of: date, actor_name: str) -> money.DebtSchedule:
+    """Post what the schedule as of `as_of` has and the ledger lacks. The caller holds the debt's lock."""
+    as_of = max(as_of, debt.posted_through)
+    schedule = schedule_for(debt, as_of=as_of)
+    posted = _posted(debt.case)
+    try:
+        new = money.rows_to_append(posted=posted, schedule=schedule)
+    except money.ScheduleDivergedError as diverged:
+        _reverse(debt.case, posted[diverged.index:], actor_name, "an earlier-dated event changed the schedule")
+        new = schedule.rows[diverged.index:]
+    _post_rows(debt.case, new, actor_name)
+    if as_of != debt.posted_through:
+        debt.posted_through = as_of
+        debt.save(update_fields=["posted_through"])
+    balance = debt_balance(case=debt.case)
+    if (balance.principal, balance.interest, balance.refund_owed) != (
+            schedule.principal, schedule.interest, schedule.refund_owed):
+        raise AssertionError(f"Ledger of case {debt.case_id} disagrees with its schedule: {balance} vs {schedule}")
+    return schedule
 
-    Returns the ledger adjustment and the closed state the case goes to, if any: cancelled with
-    nothing paid → no recovery; balance reaching zero → paid (with any overpayment owed back).
-    """
+
+def _locked_debt(case) -> Debt:
+    try:
+        return Debt.objects.select_for_update().select_related("case").get(case=case)
+    except Debt.DoesNotExist:
+        raise CaseActionError("This case has no debt: no demand has been issued.") from None
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def debt_open(*, case: RecoveryCase, principal: Decimal, on: date, terms, computation: dict, actor_name: str) -> Debt:
+    """Called by the demand step: the debt, its terms fixed from the rate in force on the demand date."""
+    debt = Debt.objects.create(
+        case=case, demand_date=on, principal=principal, annual_rate=terms.annual_rate, year_days=terms.year_days,
+        period_days=terms.period_days, grace_days=terms.grace_days, rate_effective_from=terms.effective_from,
+        computation=computation, posted_through=on,
+    )
+    LedgerEntry.objects.create(case=case, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=on, principal=principal,
+                               amount=principal, note="Demand principal", actor_name=actor_name)
+    return debt
+
+
+@transaction.atomic
+def interest_assess(*, case: RecoveryCase, as_of: date, actor_name: str) -> list[LedgerEntry]:
+    """Post every interest row due through `as_of` (SPEC §5.5). Asking again posts nothing."""
+    debt = _locked_debt(case)
+    before = LedgerEntry.objects.filter(case=case).count()
+    _sync(debt, as_of=as_of, actor_name=actor_name)
+    return list(LedgerEntry.objects.filter(case=case).order_by("id")[before:])
+
+
+def ledger_verify(*, case: RecoveryCase) -> money.DebtSchedule:
+    """Recompute the debt from its events alone and check the ledger agrees, row for row and to the cent."""
+    debt = case.debt
+    schedule = schedule_for(debt, as_of=debt.posted_through)
+    posted = _posted(case)
+    if [(p.date, p.kind, p.period, p.amount) for p in posted] != [
+            (r.date, r.kind, r.period, r.amount) for r in schedule.rows]:
+        raise AssertionError(f"Ledger rows of case {case.pk} differ from the recomputed schedule")
+    balance = debt_balance(case=case)
+    if (balance.principal, balance.interest, balance.refund_owed) != (
+            schedule.principal, schedule.interest, schedule.refund_owed):
+        raise AssertionError(f"Ledger balances of case {case.pk} differ from the recomputed schedule")
+    return schedule
+
+
+def _record_event(case, *, kind, amount, on, actor, reason="", field="received_on", event_date=None) -> Debt:
+    """Record an event dated `event_date` (default `on`) and post the ledger through `on`."""
+    debt = _locked_debt(case)
+    if on < debt.demand_date:
+        raise CaseActionError("The date is before the demand.", field=field)
+    DebtEvent.objects.create(debt=debt, kind=kind, event_date=event_date or on, amount=amount, reason=reason,
+                             actor_name=actor.get_username())
+    _sync(debt, as_of=on, actor_name=actor.get_username())
+    return debt
+
+
+@transaction.atomic
+def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> DebtEvent:
+    """A payment received: interest due by its date is assessed first, then it is applied to interest,
+    then principal; any excess is a refund owed. A payment that clears the balance closes the case."""
+    from .services import case_act, today
+
+    amount = parse_money(amount, "amount")
+    if amount == ZERO:
+        raise CaseActionError("A payment must be more than $0.00.", field="amount")
+    case = RecoveryCase.objects.get(pk=case.pk)
+    if case.state == State.CLOSED_PAID:
+        raise CaseActionError("This case is closed as paid; nothing is owed.", field="amount")
+    if case.state not in DEBT_STATES:
+        raise CaseActionError("Payments are recorded once a demand has been issued.", field="amount")
+    if received_on > today():
+        raise CaseActionError("The payment cannot be dated in the future.", field="received_on")
+    debt = _record_event(case, kind=DebtEvent.Kind.PAYMENT, amount=amount, on=received_on, actor=actor)
+    if debt_balance(case=case).total == ZERO and case.state not in REVIEW_STATES:
+        # Paid while under review: the decision closes it (with a refund if it goes the debtor's way).
+        last = case.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
+        case_act(case=case, action="close_paid", actor=actor, on=max(received_on, last), reason="Paid in full")
+    return debt.events.order_by("-id").first()
+
+
+@transaction.atomic
+def refund_record(*, case: RecoveryCase, amount, paid_on: date, actor) -> DebtEvent:
+    amount = parse_money(amount, "amount")
+    owed = debt_balance(case=case).refund_owed
+    if amount == ZERO or amount > owed:
+        raise CaseActionError(f"The refund owed is ${owed}; a refund paid must be more than $0.00 and no more.",
+                              field="amount")
+    debt = _record_event(case, kind=DebtEvent.Kind.REFUND, amount=amount, on=paid_on, actor=actor, field="paid_on")
+    return debt.events.order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What a favourable appeal, waiver or challenge does to the debt, worked out before it is booked."""
+
+    reduction: Decimal
+    close_as: str | None
+
+    def book(self, *, case, on, actor, reason):
+        if self.reduction:
+            _record_event(case, kind=DebtEvent.Kind.ADJUSTMENT, amount=self.reduction, on=on, actor=actor,
+                          reason=reason[:200], field="on", event_date=case.debt.demand_date)
+
+
+def review_outcome(*, case: RecoveryCase, reduced_to, on: date) -> ReviewOutcome:
+    """A favourable decision finds the debt was `reduced_to` all along: the principal is reduced from
+    the demand date, so interest is recomputed on the lower principal and what was paid above it is
+    owed back (SPEC §3.1, §5.5). Cancelled (0) with nothing paid → no recovery; a balance of zero →
+    paid; otherwise the case goes back to its clock."""
     if reduced_to in (None, ""):
         raise CaseActionError("A favourable decision gives the reduced debt (0.00 cancels it).", field="reduced_to")
-    reduced_to = _money(reduced_to, "reduced_to")
-    demanded = case.demand_amount or ZERO
-    if reduced_to >= demanded:
-        raise CaseActionError(f"The reduced debt must be below the demand (${demanded}).", field="reduced_to")
-    balance = debt_balance(case=case)
-    paid_principal = demanded - balance.principal  # principal already paid
-    new_principal = reduced_to - paid_principal
-    refund = ZERO
-    interest_change = ZERO
-    if reduced_to == ZERO:
-        interest_change = -balance.interest  # a cancelled debt carries no interest
-    if new_principal < ZERO:
-        refund, new_principal = -new_principal, ZERO
-    adjustment = Adjustment(
-        principal=new_principal - balance.principal, interest=interest_change, refund_owed=refund,
-        amount=demanded - reduced_to, note=f"Debt reduced to ${reduced_to}",
-    )
-    nothing_paid = not case.ledger.filter(kind=LedgerEntry.Kind.PAYMENT).exists()
-    if reduced_to == ZERO and nothing_paid:
-        return adjustment, State.CLOSED_NO_RECOVERY
-    if new_principal + balance.interest + interest_change == ZERO:
-        return adjustment, State.CLOSED_PAID
-    return adjustment, None
+    reduced_to = parse_money(reduced_to, "reduced_to")
+    debt = case.debt
+    if reduced_to >= debt.principal:
+        raise CaseActionError(f"The reduced debt must be below the demanded principal (${debt.principal}).",
+                              field="reduced_to")
+    reduction = debt.principal - reduced_to
+    adjustment = money.PrincipalAdjustment(debt.demand_date, reduction, "review")
+    schedule = schedule_for(debt, as_of=max(on, debt.posted_through), extra_events=[adjustment])
+    paid = debt.events.filter(kind=DebtEvent.Kind.PAYMENT).exists()
+    if reduced_to == ZERO and not paid:
+        return ReviewOutcome(reduction, State.CLOSED_NO_RECOVERY)
+    if schedule.balance == ZERO:
+        return ReviewOutcome(reduction, State.CLOSED_PAID)
+    return ReviewOutcome(reduction, None)
+
+
+def balances_as_of(*, debts, as_of: date) -> dict[int, money.DebtSchedule]:
+    """As-of balances of many debts at once: two queries (debts, their events), then the schedules in
+    memory (SPEC §5.5). Interest due through `as_of` counts whether or not it has been posted yet."""
+    debts = list(debts)
+    by_debt: dict[int, list] = {d.pk: [] for d in debts}
+    events = DebtEvent.objects.filter(debt_id__in=by_debt, event_date__lte=as_of).order_by("event_date", "id")
+    for e in events.iterator(chunk_size=5000):
+        by_debt[e.debt_id].append(_EVENT_CLASSES[e.kind](e))
+    out = {}
+    for d in debts:
+        out[d.case_id] = money.debt_schedule(
+            principal=d.principal, annual_rate=d.annual_rate, demand_date=d.demand_date, as_of=max(as_of, d.demand_date),
+            events=by_debt[d.pk], year_days=d.year_days, period_days=d.period_days, grace_days=d.grace_days)
+    return out

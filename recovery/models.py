@@ -73,6 +73,7 @@ class AppendOnlyModel(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise PermissionError(f"{type(self).__name__} rows are append-only.")
+        kwargs["force_insert"] = True  # a new instance carrying an existing key must not UPDATE that row
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -125,7 +126,10 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
     closed_date = models.DateField(null=True, blank=True)
 
     # Where a pending review or a hold returns to.
-    return_state = models.CharField(max_length=32, choices=State.choices, blank=True)
+    return_state = models.CharField(max_length=32, choices=State.choices, blank=True,
+                                    help_text="Where a pending dispute, appeal, waiver or challenge returns to")
+    hold_return_state = models.CharField(max_length=32, choices=State.choices, blank=True,
+                                         help_text="Where the case resumes after a hold")
     appeal_level = models.PositiveSmallIntegerField(default=0)
     hold_reason = models.TextField(blank=True)
 
@@ -202,9 +206,11 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
         self.cpl_date = on
 
     @_fsm("issue_cpn", State.CPN_ISSUED)
-    def issue_cpn(self, *, on):
+    def issue_cpn(self, *, on, settlement_date=None):
         self.cpn_date = on
         self.response_date = None
+        if settlement_date:  # the settlement the CPN follows ends the recovery period (SPEC §3.1)
+            self.termination_date = settlement_date
 
     @_fsm("record_response", None)
     def record_response(self, *, on):
@@ -292,12 +298,12 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
 
     @_fsm("put_on_hold", State.ON_HOLD, permission="recovery.hold_recoverycase")
     def put_on_hold(self, *, on, reason):
-        self.return_state = self.state
+        self.hold_return_state = self.state
         self.hold_reason = reason
 
     @_fsm("resume", _ANY, permission="recovery.hold_recoverycase")
     def resume(self, *, on):
-        target, self.return_state, self.hold_reason = self.return_state, "", ""
+        target, self.hold_return_state, self.hold_reason = self.hold_return_state, "", ""
         return target
 
 
@@ -386,6 +392,9 @@ class Settlement(models.Model):
     )
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.BENEFICIARY)
     received_on = models.DateField(null=True, blank=True)
+    other_settlement_expected = models.BooleanField(
+        default=False, help_text="Another settlement for the incident is expected (thresholds and options, SPEC §5.3)"
+    )
 
     history = HistoricalRecords()
 
@@ -442,6 +451,43 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"Dispute received {self.received_date} ({self.get_outcome_display()})"
+
+
+class OptionElection(models.Model):
+    """The beneficiary's election of a demand calculation option (SPEC §5.3): fixed percentage or
+    self-calculated. Recorded by a caseworker (later by the representative in the portal)."""
+
+    class Kind(models.TextChoices):
+        FIXED_PERCENTAGE = "fixed_percentage", "Fixed percentage option"
+        SELF_CALCULATED = "self_calculated", "Self-calculated conditional payment option"
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Refused"
+        ANSWERED = "answered", "Final amount given"
+
+    case = models.ForeignKey(RecoveryCase, on_delete=models.PROTECT, related_name="elections")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    elected_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reasons = models.JSONField(default=list, help_text="Why it was refused, if it was")
+    # Self-calculated option only.
+    injury_date = models.DateField(null=True, blank=True)
+    care_completed_date = models.DateField(null=True, blank=True)
+    physician_attestation = models.BooleanField(default=False)
+    expected_settlement = money_field(null=True, blank=True)
+    submitted_amount = money_field("amount the beneficiary calculated", null=True, blank=True)
+    final_amount = money_field("final conditional payment amount", null=True, blank=True)
+    answered_on = models.DateField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["elected_on", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
 
 
 class Letter(AppendOnlyModel):
@@ -531,8 +577,62 @@ class CaseEvent(AppendOnlyModel):
         return tracks.ACTION_LABELS.get(self.action, self.action)
 
 
+class Debt(models.Model):
+    """The debt a demand creates (SPEC §5.5): principal from the computation, the interest terms in
+    force on the demand date, fixed for this debt. What happened to it is in DebtEvent; what it
+    came to, row by row, in LedgerEntry."""
+
+    case = models.OneToOneField(RecoveryCase, on_delete=models.PROTECT, related_name="debt")
+    demand_date = models.DateField()
+    principal = money_field("demanded principal")
+    annual_rate = models.DecimalField(max_digits=7, decimal_places=5)
+    year_days = models.PositiveSmallIntegerField()
+    period_days = models.PositiveSmallIntegerField()
+    grace_days = models.PositiveSmallIntegerField()
+    rate_effective_from = models.DateField(help_text="The interest-rate row this debt took its terms from")
+    computation = models.JSONField(default=dict, help_text="How the principal was reached (SPEC §5.2)")
+    posted_through = models.DateField(help_text="The ledger holds every row dated up to this day")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["posted_through"])]
+
+    def __str__(self):
+        return f"Debt of case {self.case_id}: ${self.principal} at {self.annual_rate * 100:.3f}%"
+
+
+class DebtEvent(AppendOnlyModel):
+    """What people record against a debt: payments received, principal adjustments (appeal, waiver
+    and challenge outcomes) and refunds paid out. The ledger is recomputed from these."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment received"
+        ADJUSTMENT = "adjustment", "Principal adjustment"
+        REFUND = "refund", "Refund paid"
+
+    debt = models.ForeignKey(Debt, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    event_date = models.DateField()
+    amount = money_field()
+    reason = models.CharField(max_length=200, blank=True)
+    actor_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event_date", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ${self.amount} on {self.event_date}"
+
+
 class LedgerEntry(AppendOnlyModel):
-    """One row of a debt's append-only ledger (SPEC §5.5). Balances are sums over the rows."""
+    """One row of a debt's append-only ledger (SPEC §5.5). Balances are sums over the rows' changes.
+
+    Rows are posted from the debt's schedule (recovery.money.debt_schedule). When an event arrives
+    dated before rows already posted (a back-dated payment, an appeal decided in the debtor's
+    favour), the rows that no longer hold are reversed by REVERSAL rows and the schedule is posted
+    again from there: nothing is edited or deleted.
+    """
 
     class Kind(models.TextChoices):
         PRINCIPAL = "principal", "Demand principal"
@@ -540,6 +640,7 @@ class LedgerEntry(AppendOnlyModel):
         PAYMENT = "payment", "Payment"
         ADJUSTMENT = "adjustment", "Adjustment"
         REFUND = "refund", "Refund paid"
+        REVERSAL = "reversal", "Reversal"
 
     case = models.ForeignKey(RecoveryCase, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -547,21 +648,28 @@ class LedgerEntry(AppendOnlyModel):
     principal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, help_text="Change in principal owed")
     interest = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, help_text="Change in interest owed")
     refund_owed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, help_text="Change in refund owed")
-    amount = money_field(help_text="The amount received, assessed or adjusted")
+    amount = money_field(help_text="The amount received, assessed, adjusted or reversed")
     period = models.PositiveIntegerField(null=True, blank=True, help_text="Interest period number")
-    note = models.CharField(max_length=200, blank=True)
+    base = money_field(null=True, blank=True, help_text="Interest: the principal it was charged on")
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reversed_by")
+    note = models.CharField(max_length=300, blank=True)
     actor_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["entry_date", "id"]
+        ordering = ["id"]
         verbose_name_plural = "ledger entries"
         indexes = [models.Index(fields=["case", "entry_date"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["case", "period"], condition=models.Q(kind="interest"), name="one_interest_row_per_period"
-            )
-        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.entry_date} ${self.amount}"
+
+
+from .policy_models import (  # noqa: E402,F401,I001 — registered with the app from here
+    ClockLength,
+    FixedPercentageTerms,
+    InterestRate,
+    RecoveryThreshold,
+    SelfCalculatedTerms,
+)

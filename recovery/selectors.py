@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from . import money
@@ -23,9 +24,19 @@ class Balance:
 
 
 def debt_balance(*, case: RecoveryCase) -> Balance:
-    """Balances are derived from the append-only ledger (SPEC §5.5), never stored."""
-    sums = LedgerEntry.objects.filter(case=case).aggregate(p=Sum("principal"), i=Sum("interest"), r=Sum("refund_owed"))
-    return Balance(sums["p"] or ZERO, sums["i"] or ZERO, sums["r"] or ZERO)
+    """Balances are derived from the append-only ledger (SPEC §5.5), never stored.
+
+    PostgreSQL sums NUMERIC exactly. SQLite's SUM goes through floating point (it stores NUMERIC
+    loosely), so there the rows — each read back exactly — are added up as Decimals here.
+    """
+    rows = LedgerEntry.objects.filter(case=case)
+    if connection.vendor == "postgresql":
+        sums = rows.aggregate(p=Sum("principal"), i=Sum("interest"), r=Sum("refund_owed"))
+        return Balance(sums["p"] or ZERO, sums["i"] or ZERO, sums["r"] or ZERO)
+    p = i = r = ZERO
+    for dp, di, dr in rows.values_list("principal", "interest", "refund_owed"):
+        p, i, r = p + dp, i + di, r + dr
+    return Balance(p, i, r)
 
 
 def related_claims(*, case: RecoveryCase):

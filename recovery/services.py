@@ -16,10 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from . import clocks, letters, tracks
+from . import clocks, ledger, letters, tracks
 from .errors import CaseActionError, StaleCaseError
 from .guards import why_not
-from .models import ZERO, CaseEvent, CaseNumberSequence, Claim, Dispute, Letter, LedgerEntry, RecoveryCase
+from .policy import clock_table, interest_terms
+from .models import ZERO, CaseEvent, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
 from .selectors import debt_balance, pending_dispute
 from .tracks import State, Track
 
@@ -102,12 +103,19 @@ def _history(case, action, *, actor, on, from_state, reason=""):
 
 def _refresh_deadline(case):
     dispute = pending_dispute(case=case) if case.state == State.DISPUTE_PENDING else None
-    deadline = clocks.next_deadline(case, dispute_received=dispute.received_date if dispute else None)
+    deadline = clocks.next_deadline(case, table=clock_table(),
+                                    dispute_received=dispute.received_date if dispute else None)
     case.next_due_date = deadline.due if deadline else None
     case.next_due_reason = deadline.reason if deadline else ""
 
 
 def _check(case, action, *, actor, on, expected_state):
+    # Lock the row and compare it with the caller's copy: a step taken on a view loaded before anyone
+    # else changed the case (another step, a reassignment, a response recorded) is refused, not merged.
+    current = RecoveryCase.objects.select_for_update().only("state", "updated_at").get(pk=case.pk)
+    if current.state != case.state or current.updated_at != case.updated_at:
+        raise StaleCaseError("Someone else changed this case since it was loaded; reload it to see its current "
+                             "state and try again.")
     if expected_state and case.state != expected_state:
         raise StaleCaseError(
             f"The case moved to '{case.get_state_display()}' since you loaded it; reload and try again."
@@ -124,12 +132,16 @@ def _check(case, action, *, actor, on, expected_state):
 def _perform(case, step: Step, *, actor, on, reason, before_save=None, after_save=None):
     """Transition, save, history, letter — the caller holds the transaction."""
     from_state = case.state
+    fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
+    before = {name: getattr(case, name) for name in fields}
     getattr(case, step.action)(on=on, **step.fsm_kwargs)
     if before_save:
         before_save(case)
     _refresh_deadline(case)
+    # Save only what this step changed: a concurrent edit of another column (a reassignment) stays.
+    changed = [name for name in fields if getattr(case, name) != before[name]] + ["updated_at"]
     try:
-        case.save()
+        case.save(update_fields=sorted(set(changed)))
     except ConcurrentTransition as exc:
         raise StaleCaseError(
             "Someone else changed this case at the same time; reload it to see its current state."
@@ -148,6 +160,7 @@ def case_act(*, case: RecoveryCase, action: str, actor, on: date | None = None, 
     """Perform `action` on `case` (dispatch for the admin, the pages, the API and the jobs)."""
     if action not in ACTIONS:
         raise CaseActionError(f"Unknown action '{action}'.", field="action")
+    reason = reason or ""
     on = on or today()
     if on > today():
         raise CaseActionError("A step cannot be dated in the future.", field="on")
@@ -173,8 +186,10 @@ def _simple(action, letter_kind=None):
 
 
 def _issue_cpn(case, *, actor, on, reason):
-    days = clocks.clock_days(case.track, "cpn_response")
-    _perform(case, Step("issue_cpn", {}, K.CPN, letter_extra={"window_days": days}), actor=actor, on=on, reason=reason)
+    days = clock_table().days(case.track, "cpn_response", on)
+    settlement = getattr(case, "settlement", None) if case.track == Track.BENEFICIARY else None
+    fsm = {"settlement_date": settlement.settlement_date} if settlement else {}
+    _perform(case, Step("issue_cpn", fsm, K.CPN, letter_extra={"window_days": days}), actor=actor, on=on, reason=reason)
 
 
 def _open_dispute(case, *, actor, on, reason, claims=(), filed_by="", grounds=""):
@@ -185,6 +200,8 @@ def _open_dispute(case, *, actor, on, reason, claims=(), filed_by="", grounds=""
         raise CaseActionError("Choose the claims that are disputed.", field="claims")
     if any(c.case_id != case.pk for c in claims):
         raise CaseActionError("A disputed claim belongs to another case.", field="claims")
+    if any(c.status != Claim.Status.RELATED for c in claims):
+        raise CaseActionError("Only claims counted as related can be disputed.", field="claims")
     if not filed_by.strip():
         raise CaseActionError("Say who filed the dispute.", field="filed_by")
     if not grounds.strip():
@@ -250,26 +267,47 @@ def _issue_demand(case, *, actor, on, reason):
     from .demand import demand_computation
 
     comp = demand_computation(case=case, on=on)
+    if comp.below_threshold:
+        raise CaseActionError(f"{' '.join(comp.steps)} Medicare does not recover: close the case with no recovery.")
     if comp.amount <= ZERO:
         raise CaseActionError("The demand amount is $0.00: close the case with no recovery instead.")
+    terms = interest_terms(on=on)  # fixed for this debt; refuses when no rate is in force
 
     def open_debt(case, event):
-        LedgerEntry.objects.create(case=case, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=on, principal=comp.amount,
-                                   amount=comp.amount, note="Demand principal", actor_name=actor.get_username())
+        ledger.debt_open(case=case, principal=comp.amount, on=on, terms=terms, computation=comp.as_dict(),
+                         actor_name=actor.get_username())
 
     _perform(
         case,
         Step("issue_demand", {"amount": comp.amount, "without_reduction": comp.without_reduction}, K.DEMAND,
-             letter_amount=comp.amount, letter_extra={"computation": comp.as_dict()}),
+             letter_amount=comp.amount,
+             letter_extra={"computation": comp.as_dict(), "annual_rate": terms.annual_rate,
+                           "grace_days": terms.grace_days, "period_days": terms.period_days,
+                           "year_days": terms.year_days}),
         actor=actor, on=on, reason=reason, after_save=open_debt,
     )
 
 
+def _referral_date(case, action, on):
+    """The Treasury referral date a notice announces (SPEC §6: ITR shows 'the referral date')."""
+    table = clock_table()
+    if action == "issue_itr":
+        return clocks.consequence_day(on, table.days(case.track, "treasury_after_itr", on))
+    if action == "issue_referral_notice":
+        return clocks.consequence_day(case.demand_date,
+                                      table.days(case.track, "treasury_after_demand", case.demand_date))
+    return None
+
+
 def _debt_letter(action, kind):
     def run(case, *, actor, on, reason):
+        ledger.interest_assess(case=case, as_of=on, actor_name=actor.get_username())
         balance = debt_balance(case=case)
-        _perform(case, Step(action, {}, kind, letter_amount=balance.total,
-                            letter_extra={"principal": balance.principal, "interest": balance.interest}),
+        extra = {"principal": balance.principal, "interest": balance.interest}
+        referral = _referral_date(case, action, on)
+        if referral:
+            extra["referral_date"] = referral.isoformat()
+        _perform(case, Step(action, {}, kind, letter_amount=balance.total, letter_extra=extra),
                  actor=actor, on=on, reason=reason)
 
     return run
@@ -286,18 +324,18 @@ def _file_review(action):
 def _decide_review(action, letter_kind):
     def run(case, *, actor, on, reason, favourable=False, reduced_to=None):
         _require_reason(reason, "the decision")
-        close_as = None
-        adjustment = None
+        outcome = None
         if favourable:
-            from .ledger import review_adjustment
-
-            adjustment, close_as = review_adjustment(case=case, reduced_to=reduced_to)
+            outcome = ledger.review_outcome(case=case, reduced_to=reduced_to, on=on)
         elif reduced_to not in (None, ""):
             raise CaseActionError("An unfavourable decision does not change the amount.", field="reduced_to")
+        close_as = outcome.close_as if outcome else None
+        if not favourable and debt_balance(case=case).total == ZERO:
+            close_as = State.CLOSED_PAID  # paid in full while under review: nothing left to return to
 
         def book(case, event):
-            if adjustment:
-                adjustment.save_for(case=case, on=on, actor=actor)
+            if outcome:
+                outcome.book(case=case, on=on, actor=actor, reason=reason)
 
         balance = debt_balance(case=case)
         _perform(
@@ -356,4 +394,6 @@ assert set(ACTIONS) == set(tracks.ACTIONS), set(ACTIONS) ^ set(tracks.ACTIONS)
 def actions_available(*, case: RecoveryCase, user, on: date | None = None) -> list[str]:
     """Exactly the steps this user may take on this case now (the admin's buttons)."""
     on = on or today()
-    return [a for a in tracks.actions_from(case.track, case.state) if why_not(case, a, user=user, on=on) is None]
+    table = clock_table()
+    return [a for a in tracks.actions_from(case.track, case.state)
+            if why_not(case, a, user=user, on=on, table=table) is None]

@@ -1,11 +1,12 @@
 """A caseworker walks beneficiary-track cases through every state in the admin, by clicking."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from recovery import tracks
+from recovery import ledger, tracks
 from recovery.models import RecoveryCase
 from recovery.tracks import State, Track
 from tests import factories as f
@@ -68,13 +69,17 @@ def test_a_caseworker_walks_cases_through_every_state_of_the_beneficiary_track(p
     assert step(page, a, "decide_waiver", date(2024, 7, 1), reason="Not without fault") == \
         State.INTENT_TO_REFER_ISSUED
     seen.add(step(page, a, "refer_to_treasury", date(2024, 8, 8)))  # ITR + 61
+    # Paid in full through Treasury: principal and the interest assessed through the payment's date.
+    owed = ledger.schedule_for(a.debt, as_of=date(2024, 9, 1)).balance
+    assert owed > Decimal("800.00")  # interest ran from the demand (SPEC §5.5)
     page.click('#case-actions a[data-action="record_payment"]')
-    page.fill("#id_amount", "800.00")
+    page.fill("#id_amount", str(owed))
     page.fill("#id_received_on", "2024-09-01")
     page.click("input[name=_submit]")
     page.wait_for_selector(".messagelist .success")
     assert "Balance $0.00" in page.content()
-    seen.add(step(page, a, "close_paid", date(2024, 9, 2)))  # a referred debt paid through Treasury
+    a.refresh_from_db()
+    seen.add(a.state)  # the payment that clears the balance closes the case
 
     # Case B: reported after the settlement → CPN, a dispute, a hold, and closing with no recovery.
     today = timezone.localdate()

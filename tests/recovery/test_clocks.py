@@ -34,6 +34,27 @@ def test_the_cpl_is_overdue_from_day_66_after_the_rar():
     assert clocks.overdue_from(date(2023, 12, 31), 65) == date(2024, 3, 6)  # 31 + 29 + 6 days
 
 
+SPEC_TABLE = clocks.ClockTable(rows=tuple(
+    (track, name, date(1980, 12, 5), days)
+    for track, lengths in {
+        Track.BENEFICIARY: {"cpl_due": 65, "cpn_response": 30, "dispute_decision": 45, "itr": 90,
+                            "treasury_after_itr": 60},
+        Track.PLAN: {"cpn_response": 30, "referral_notice": 60, "treasury_after_demand": 120},
+        Track.GHP: {"payment_notice_response": 45, "itr": 120, "treasury_after_itr": 60},
+    }.items()
+    for name, days in lengths.items()
+))
+
+
+def test_the_clock_table_uses_the_row_in_force_on_the_day_the_clock_starts():
+    table = clocks.ClockTable(rows=(("ghp", "treasury_after_itr", date(1980, 1, 1), 120),
+                                    ("ghp", "treasury_after_itr", date(2014, 5, 9), 60)))
+    assert table.days("ghp", "treasury_after_itr", date(2014, 5, 8)) == 120
+    assert table.days("ghp", "treasury_after_itr", date(2014, 5, 9)) == 60
+    with pytest.raises(clocks.ClockMissing, match="No 'itr' clock"):
+        table.days("ghp", "itr", date(2020, 1, 1))
+
+
 def _case(track, state, **dates):
     fields = dict(rar_date=None, cpn_date=None, payment_notice_date=None, response_date=None, demand_date=None,
                   itr_date=None)
@@ -60,7 +81,7 @@ def _case(track, state, **dates):
     ],
 )
 def test_next_deadline_follows_the_stored_dates(track, state, dates, dispute, due):
-    deadline = clocks.next_deadline(_case(track, state, **dates), dispute_received=dispute)
+    deadline = clocks.next_deadline(_case(track, state, **dates), table=SPEC_TABLE, dispute_received=dispute)
     assert (deadline.due if deadline else None) == due
 
 
