@@ -3,7 +3,7 @@ that hangs off a case, and a button for exactly each step this user may take now
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,12 +13,57 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 
-from . import ledger, services, tracks
+from . import ledger, options, services, tracks
 from .errors import CaseActionError
-from .forms import PaymentForm, form_for
-from .models import CaseEvent, Claim, Dispute, LedgerEntry, Letter, RecoveryCase, Settlement
+from .forms import (
+    FixedPercentageElectionForm,
+    PaymentForm,
+    RefundForm,
+    SelfCalculatedAnswerForm,
+    SelfCalculatedElectionForm,
+    form_for,
+)
+from .models import (
+    CaseEvent,
+    Claim,
+    ClockLength,
+    Dispute,
+    FixedPercentageTerms,
+    InterestRate,
+    LedgerEntry,
+    Letter,
+    OptionElection,
+    RecoveryCase,
+    RecoveryThreshold,
+    SelfCalculatedTerms,
+    Settlement,
+)
+from .pdf import letter_filename, render_letter_pdf
 from .selectors import debt_balance
 from .tracks import State
+
+
+PERM_WORK = "recovery.transition_recoverycase"
+
+# Case operations that are not state changes: (label, form, service call, open on this case?).
+OPERATIONS = {
+    "record_payment": ("Record a payment", PaymentForm,
+                       lambda case, user, d: ledger.payment_record(case=case, actor=user, **d),
+                       lambda case: case.state in ledger.DEBT_STATES),
+    "record_refund": ("Record a refund paid", RefundForm,
+                      lambda case, user, d: ledger.refund_record(case=case, actor=user, **d),
+                      lambda case: case.demand_date is not None and services.debt_balance(case=case).refund_owed > 0),
+    "elect_fixed_percentage": ("Record a fixed-percentage election", FixedPercentageElectionForm,
+                               lambda case, user, d: options.option_elect_fixed_percentage(case=case, actor=user, **d),
+                               lambda case: case.track == tracks.Track.BENEFICIARY and case.state in options.PRE_DEMAND),
+    "elect_self_calculated": ("Record a self-calculated election", SelfCalculatedElectionForm,
+                              lambda case, user, d: options.option_elect_self_calculated(case=case, actor=user, **d),
+                              lambda case: case.track == tracks.Track.BENEFICIARY and case.state in options.PRE_DEMAND),
+    "answer_self_calculated": ("Give the final conditional payment amount", SelfCalculatedAnswerForm,
+                               lambda case, user, d: options.option_answer_self_calculated(case=case, actor=user, **d),
+                               lambda case: case.elections.filter(kind=OptionElection.Kind.SELF_CALCULATED,
+                                                                  status=OptionElection.Status.ACCEPTED).exists()),
+}
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -75,7 +120,7 @@ class SettlementInline(admin.StackedInline):
     max_num = 1
     can_delete = False
     fields = [("settlement_date", "received_on", "source"), ("gross_amount", "attorney_fees", "other_costs"),
-              ("costs_borne_by_beneficiary", "claim_was_disputed")]
+              ("costs_borne_by_beneficiary", "claim_was_disputed", "other_settlement_expected")]
 
     def has_change_permission(self, request, obj=None):
         return obj is None or obj.demand_date is None
@@ -92,12 +137,25 @@ class DisputeInline(ReadOnlyInline):
 
 class LetterInline(ReadOnlyInline):
     model = Letter
-    fields = ["letter_date", "kind", "amount", "recipient_names"]
+    fields = ["letter_date", "kind", "amount", "recipient_names", "pdf"]
     readonly_fields = fields
 
     @admin.display(description="recipients")
     def recipient_names(self, obj):
         return ", ".join(f"{r['name']} ({r['role']})" for r in obj.recipients)
+
+    @admin.display(description="document")
+    def pdf(self, obj):
+        url = reverse("admin:recovery_letter_pdf", args=[obj.pk])
+        return format_html('<a href="{}">PDF</a>', url)
+
+
+class ElectionInline(ReadOnlyInline):
+    model = OptionElection
+    fields = ["elected_on", "kind", "status", "reasons", "submitted_amount", "final_amount", "answered_on",
+              "actor_name"]
+    readonly_fields = fields
+    verbose_name_plural = "option elections (SPEC §5.3)"
 
 
 class LedgerInline(ReadOnlyInline):
@@ -126,7 +184,8 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["beneficiary"]
     list_per_page = 50
     show_full_result_count = False
-    inlines = [ClaimInline, SettlementInline, DisputeInline, LetterInline, LedgerInline, HistoryInline]
+    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, LetterInline, LedgerInline,
+               HistoryInline]
     readonly_fields = ["number", "state", "rar_date", "cpl_date", "cpn_date", "payment_notice_date",
                        "response_date", "termination_date", "demand_date", "demand_amount",
                        "demand_without_reduction", "itr_date", "referral_notice_date", "referral_date",
@@ -201,8 +260,8 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
         return [
             path("<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.action_view),
                  name="recovery_recoverycase_act"),
-            path("<int:pk>/payment/", self.admin_site.admin_view(self.payment_view),
-                 name="recovery_recoverycase_payment"),
+            path("<int:pk>/operation/<str:op>/", self.admin_site.admin_view(self.operation_view),
+                 name="recovery_recoverycase_operation"),
             path("diagrams/", self.admin_site.admin_view(self.diagrams_view), name="recovery_recoverycase_diagrams"),
             *super().get_urls(),
         ]
@@ -214,8 +273,10 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
             extra_context["case_actions"] = [
                 (a, tracks.ACTION_LABELS[a]) for a in services.actions_available(case=case, user=request.user)
             ]
-            extra_context["can_record_payment"] = case.state in ledger.DEBT_STATES and request.user.has_perm(
-                "recovery.transition_recoverycase")
+            may_work = request.user.has_perm(PERM_WORK)
+            extra_context["case_operations"] = [
+                (op, label) for op, (label, _, _, open_on) in OPERATIONS.items() if may_work and open_on(case)
+            ]
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _case_for(self, request, pk):
@@ -256,25 +317,27 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
 
-    def payment_view(self, request, pk):
+    def operation_view(self, request, pk, op):
         case = self._case_for(request, pk)
-        if not request.user.has_perm("recovery.transition_recoverycase"):
+        if op not in OPERATIONS or not request.user.has_perm(PERM_WORK):
             raise PermissionDenied
-        form = PaymentForm(request.POST or None)
+        label, form_class, call, _ = OPERATIONS[op]
+        form = form_class(request.POST or None, case=case)
         if request.method == "POST" and form.is_valid():
             try:
-                ledger.payment_record(case=case, actor=request.user, **form.cleaned_data)
+                call(case, request.user, form.cleaned_data)
             except CaseActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 case.refresh_from_db()
-                self.message_user(request, f"Payment recorded. Balance ${debt_balance(case=case).total}.",
-                                  messages.SUCCESS)
+                balance = services.debt_balance(case=case).total if case.demand_date else None
+                note = f" Balance ${balance}." if balance is not None else ""
+                self.message_user(request, f"{label}: done.{note}", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "original": case, "case": case, "form": form,
-            "title": f"Record a payment — case {case.number}", "action_label": "Record a payment",
+            "title": f"{label} — case {case.number}", "action_label": label,
             "change_url": self._change_url(case),
         }
         return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
@@ -299,11 +362,27 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
-    list_display = ["case", "kind", "letter_date", "amount", "created_at"]
+    list_display = ["case", "kind", "letter_date", "amount", "created_at", "pdf"]
     list_select_related = ["case"]
     list_filter = ["kind"]
     search_fields = ["case__number"]
-    readonly_fields = ["case", "kind", "letter_date", "recipients", "amount", "content", "event", "created_at"]
+    readonly_fields = ["case", "kind", "letter_date", "recipients", "amount", "content", "event", "created_at", "pdf"]
+
+    @admin.display(description="document")
+    def pdf(self, obj):
+        return format_html('<a href="{}">PDF</a>', reverse("admin:recovery_letter_pdf", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view), name="recovery_letter_pdf"),
+                *super().get_urls()]
+
+    def pdf_view(self, request, pk):
+        letter = get_object_or_404(Letter.objects.select_related("case__beneficiary", "case__debtor_payer"), pk=pk)
+        if not self.has_view_permission(request, letter):
+            raise PermissionDenied
+        response = HttpResponse(render_letter_pdf(letter), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
+        return response
 
     def has_add_permission(self, request):
         return False
@@ -330,3 +409,38 @@ class CaseEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PolicyAdmin(SimpleHistoryAdmin):
+    """Supervisors maintain the effective-dated policy tables; every change is kept (django-simple-history).
+    Rows are never deleted: a new figure is a new row with a later effective date."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RecoveryThreshold)
+class RecoveryThresholdAdmin(PolicyAdmin):
+    list_display = ["coverage_type", "effective_from", "amount", "source"]
+    list_filter = ["coverage_type"]
+
+
+@admin.register(FixedPercentageTerms)
+class FixedPercentageTermsAdmin(PolicyAdmin):
+    list_display = ["effective_from", "percentage", "settlement_cap", "source"]
+
+
+@admin.register(SelfCalculatedTerms)
+class SelfCalculatedTermsAdmin(PolicyAdmin):
+    list_display = ["effective_from", "settlement_limit", "min_months_since_injury", "min_days_since_care", "source"]
+
+
+@admin.register(InterestRate)
+class InterestRateAdmin(PolicyAdmin):
+    list_display = ["effective_from", "annual_rate", "year_days", "period_days", "grace_days", "source"]
+
+
+@admin.register(ClockLength)
+class ClockLengthAdmin(PolicyAdmin):
+    list_display = ["track", "name", "effective_from", "days", "source"]
+    list_filter = ["track", "name"]

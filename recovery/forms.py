@@ -61,13 +61,52 @@ class DecideReviewForm(ActionForm):
     )
 
 
-class PaymentForm(forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
-    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+def _date_field(**kwargs):
+    return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+
+
+def _money_field(**kwargs):
+    kwargs.setdefault("min_value", Decimal("0.01"))
+    return forms.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+class OperationForm(forms.Form):
+    """A form for a case operation that is not a state change (payments, refunds, elections)."""
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["received_on"].initial = timezone.localdate()
+        self.case = case
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField):
+                field.initial = timezone.localdate()
+
+
+class PaymentForm(OperationForm):
+    amount = _money_field()
+    received_on = _date_field()
+
+
+class RefundForm(OperationForm):
+    amount = _money_field()
+    paid_on = _date_field()
+
+
+class FixedPercentageElectionForm(OperationForm):
+    elected_on = _date_field()
+
+
+class SelfCalculatedElectionForm(OperationForm):
+    elected_on = _date_field(help_text="The date the beneficiary submitted the election and calculation")
+    injury_date = _date_field()
+    care_completed_date = _date_field(required=False)
+    physician_attestation = forms.BooleanField(required=False, help_text="A physician attests care is complete")
+    expected_settlement = _money_field(min_value=Decimal("0"))
+    submitted_amount = _money_field(min_value=Decimal("0"), label="Amount the beneficiary calculated")
+
+
+class SelfCalculatedAnswerForm(OperationForm):
+    final_amount = _money_field(min_value=Decimal("0"), label="Final conditional payment amount")
+    answered_on = _date_field()
 
 
 ACTION_FORMS = {

@@ -17,8 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Iterable, NamedTuple, Sequence
 
 CENT = Decimal("0.01")
@@ -59,14 +58,19 @@ def to_cents(value: Decimal | int) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+_EXACT = Context(prec=60, rounding=ROUND_HALF_UP)
+
+
 def _divide_to_cents(numerator: Decimal, denominator: Decimal | int) -> Decimal:
-    """numerator ÷ denominator (both not negative), carried out exactly, then rounded half up to the cent once."""
-    exact = Fraction(numerator) / Fraction(denominator)
-    cents = exact * 100
-    whole = cents.numerator // cents.denominator  # floor
-    if cents - whole >= Fraction(1, 2):
-        whole += 1
-    return Decimal(whole).scaleb(-2)
+    """numerator ÷ denominator (both not negative), rounded half up to the cent once.
+
+    The quotient is carried to 60 significant digits before the one rounding. The inputs are finite
+    decimals (cents, rates with a few places, whole days), so a quotient that is not exactly on a
+    half cent lies at least 10^-25 away from one — far outside the 60-digit carry — and the rounding
+    is the one exact arithmetic would give (the tests compare with Fraction arithmetic).
+    """
+    quotient = _EXACT.divide(_EXACT.create_decimal(numerator), _EXACT.create_decimal(denominator))
+    return quotient.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _money(field: str, value, *, allow_none: bool = False) -> Decimal | None:
@@ -710,7 +714,7 @@ def period_interest(
     annual_rate = _fraction_input("annual_rate", annual_rate)
     period_days = _whole_number("period_days", period_days, minimum=1)
     year_days = _whole_number("year_days", year_days, minimum=1)
-    return _divide_to_cents(principal * annual_rate * period_days, year_days)
+    return _divide_to_cents(_EXACT.multiply(_EXACT.multiply(principal, annual_rate), period_days), year_days)
 
 
 @dataclass(frozen=True)
@@ -827,6 +831,7 @@ class _Ledger:
         self.demand_date = demand_date
         self.period_days = period_days
         self.year_days = year_days
+        self._interest_on: dict[Decimal, Decimal] = {}
 
     def _date_of(self, day: int) -> datetime.date:
         return self.demand_date + datetime.timedelta(days=day)
@@ -848,9 +853,11 @@ class _Ledger:
 
     def assess(self, *, day: int, period: int, base: Decimal) -> None:
         """Charge one full period's interest on ``base``; a period that comes to $0.00 leaves no row."""
-        amount = period_interest(
-            principal=base, annual_rate=self.annual_rate, period_days=self.period_days, year_days=self.year_days
-        )
+        amount = self._interest_on.get(base)
+        if amount is None:  # the same base recurs period after period: compute it once
+            amount = self._interest_on[base] = period_interest(
+                principal=base, annual_rate=self.annual_rate, period_days=self.period_days, year_days=self.year_days
+            )
         if amount == 0:
             return
         self.interest += amount

@@ -17,9 +17,19 @@ _WORK = {
         "letterdelivery": ["view"],
         "caseevent": ["view"],
         "ledgerentry": ["view"],
+        "optionelection": ["view"],
+        "recoverythreshold": ["view"], "fixedpercentageterms": ["view"], "selfcalculatedterms": ["view"],
+        "interestrate": ["view"], "clocklength": ["view"],
     },
 }
-_SUPERVISE = {"recovery": {"recoverycase": ["hold"]}}
+_POLICY = ["view", "add", "change"]
+_SUPERVISE = {
+    "recovery": {
+        "recoverycase": ["hold"],
+        "recoverythreshold": _POLICY, "fixedpercentageterms": _POLICY, "selfcalculatedterms": _POLICY,
+        "interestrate": _POLICY, "clocklength": _POLICY,
+    },
+}
 
 
 def _codenames(spec):

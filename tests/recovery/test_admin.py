@@ -285,7 +285,7 @@ def _to_demand(case, actor):
 def test_a_bad_payment_is_refused_with_the_field_named_and_no_ledger_row(client, worker, amount, received_on, field,
                                                                        message):
     case = _to_demand(f.case(), worker)
-    url = reverse("admin:recovery_recoverycase_payment", args=[case.pk])
+    url = reverse("admin:recovery_recoverycase_operation", args=[case.pk, "record_payment"])
     response = client.post(url, {"amount": amount, "received_on": received_on})
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
@@ -294,7 +294,7 @@ def test_a_bad_payment_is_refused_with_the_field_named_and_no_ledger_row(client,
 
 def test_a_payment_in_full_recorded_in_the_admin_closes_the_case(client, worker):
     case = _to_demand(f.case(), worker)
-    url = reverse("admin:recovery_recoverycase_payment", args=[case.pk])
+    url = reverse("admin:recovery_recoverycase_operation", args=[case.pk, "record_payment"])
     response = client.post(url, {"amount": str(case.demand_amount), "received_on": "2023-07-01"})
     assert response.status_code == 302
     case.refresh_from_db()
@@ -318,3 +318,54 @@ def test_history_and_letters_cannot_be_edited_or_deleted_in_the_admin(client, wo
     assert client.post(reverse("admin:recovery_letter_delete", args=[letter.pk]), {"post": "yes"}).status_code == 403
     assert client.post(reverse("admin:recovery_caseevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert Letter.objects.filter(pk=letter.pk).exists() and CaseEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_letter_downloads_from_the_admin_as_a_pdf_attachment(client, worker):
+    case = walk_to_cpl(f.case(), worker)
+    letter = case.letters.get(kind=Letter.Kind.CPL)
+    response = client.get(reverse("admin:recovery_letter_pdf", args=[letter.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;") and case.number in response["Content-Disposition"]
+    assert response.content.startswith(b"%PDF-")
+
+
+def test_a_fixed_percentage_election_is_recorded_from_the_case_page(client, worker):
+    case = walk_to_cpl(f.case(), worker)
+    f.settlement(case, settlement_date=date(2023, 10, 2), gross_amount=Decimal("7500.00"),
+                 attorney_fees=Decimal("2500.00"))
+    assert 'data-action="elect_fixed_percentage"' in client.get(change_url(case)).content.decode()
+    url = reverse("admin:recovery_recoverycase_operation", args=[case.pk, "elect_fixed_percentage"])
+    assert client.post(url, {"elected_on": "2023-10-03"}).status_code == 302
+    election = case.elections.get()
+    assert election.status == "accepted"
+    assert case.events.filter(action="elect_fixed_percentage").exists()
+
+
+def test_supervisors_edit_policy_tables_with_history_and_nobody_deletes_a_row(client):
+    from recovery.models import InterestRate
+
+    boss = f.supervisor()
+    client.force_login(boss)
+    url = reverse("admin:recovery_interestrate_add")
+    data = {"effective_from": "2026-01-01", "annual_rate": "0.12125", "year_days": "360", "period_days": "30",
+            "grace_days": "60", "source": "Treasury notice"}
+    assert client.post(url, data).status_code == 302
+    rate = InterestRate.objects.get(effective_from=date(2026, 1, 1))
+    assert rate.history.count() == 1
+    assert client.post(reverse("admin:recovery_interestrate_delete", args=[rate.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_a_caseworker_may_read_but_not_change_the_policy_tables(client, worker):
+    assert client.get(reverse("admin:recovery_interestrate_changelist")).status_code == 200
+    assert client.get(reverse("admin:recovery_interestrate_add")).status_code == 403
+
+
+def test_a_bad_policy_row_is_refused_with_the_field_named(client):
+    client.force_login(f.supervisor())
+    url = reverse("admin:recovery_interestrate_add")
+    data = {"effective_from": "2026-01-01", "annual_rate": "11.5", "year_days": "360", "period_days": "30",
+            "grace_days": "60"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "annual_rate" in response.context["adminform"].form.errors

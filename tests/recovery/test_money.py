@@ -838,3 +838,23 @@ def test_a_payment_is_split_without_losing_or_inventing_a_cent(interest, princip
     assert split.to_interest <= interest and split.to_principal <= principal_due
     assert split.excess == 0 or (split.to_interest == interest and split.to_principal == principal_due)
     assert all(has_two_decimals(value) for value in split)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    principal=st.decimals(min_value=0, max_value=Decimal("99999999999.99"), places=2),
+    rate=st.decimals(min_value=0, max_value=1, places=5),
+    days=st.integers(1, 400),
+    year=st.sampled_from([360, 365, 366]),
+)
+def test_period_interest_rounds_as_exact_fraction_arithmetic_would(principal, rate, days, year):
+    from fractions import Fraction
+
+    exact = Fraction(principal) * Fraction(rate) * days / year * 100
+    whole = exact.numerator // exact.denominator
+    if exact - whole >= Fraction(1, 2):
+        whole += 1
+    expected = Decimal(whole).scaleb(-2)
+    from recovery.money import period_interest
+
+    assert period_interest(principal=principal, annual_rate=rate, period_days=days, year_days=year) == expected
