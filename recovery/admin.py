@@ -38,7 +38,9 @@ from .models import (
     SelfCalculatedTerms,
     Settlement,
 )
-from .pdf import letter_filename, render_letter_pdf
+from .outbox import letter_pdf_bytes
+from .pdf import letter_filename
+from . import selectors
 from .selectors import debt_balance
 from .tracks import State
 
@@ -263,6 +265,7 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
             path("<int:pk>/operation/<str:op>/", self.admin_site.admin_view(self.operation_view),
                  name="recovery_recoverycase_operation"),
             path("diagrams/", self.admin_site.admin_view(self.diagrams_view), name="recovery_recoverycase_diagrams"),
+            path("queue/", self.admin_site.admin_view(self.queue_view), name="recovery_recoverycase_queue"),
             *super().get_urls(),
         ]
 
@@ -342,6 +345,22 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
 
+    def queue_view(self, request):
+        """The work queue (issue 4): overdue, due today, due in the next 7 days — mine by default."""
+        from django.contrib.auth import get_user_model
+
+        who = request.GET.get("caseworker", str(request.user.pk))
+        cases = self.get_queryset(request).select_related("beneficiary", "caseworker")
+        if who != "all":
+            cases = cases.filter(caseworker_id=who if who.isdigit() else request.user.pk)
+        sections = selectors.work_queue(cases=cases, today=timezone.localdate())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "title": "Work queue", "sections": sections, "who": who,
+            "caseworkers": get_user_model().objects.filter(cases__isnull=False).distinct().order_by("username"),
+        }
+        return TemplateResponse(request, "admin/recovery/recoverycase/queue.html", context)
+
     def diagrams_view(self, request):
         context = {
             **self.admin_site.each_context(request),
@@ -380,7 +399,7 @@ class LetterAdmin(admin.ModelAdmin):
         letter = get_object_or_404(Letter.objects.select_related("case__beneficiary", "case__debtor_payer"), pk=pk)
         if not self.has_view_permission(request, letter):
             raise PermissionDenied
-        response = HttpResponse(render_letter_pdf(letter), content_type="application/pdf")
+        response = HttpResponse(letter_pdf_bytes(letter), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
         return response
 

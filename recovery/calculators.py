@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from . import money, policy
 from .calculator_forms import DemandEstimateForm, FeeScheduleForm, InpatientForm
 from .money import MoneyInputError
+from .policy_models import FixedPercentageTerms, SelfCalculatedTerms
 
 
 def usd(amount: Decimal) -> str:
@@ -104,9 +105,9 @@ class DemandEstimate:
     recovery: money.RecoveryComputation
     threshold: Decimal | None
     threshold_result: money.OptionResult
-    fixed_terms: object | None  # FixedPercentageTerms row in force, or None
+    fixed_terms: FixedPercentageTerms | None  # the row in force on the settlement date
     fixed: money.OptionResult
-    self_terms: object | None  # SelfCalculatedTerms row in force, or None
+    self_terms: SelfCalculatedTerms | None  # the row in force on the settlement date
     self_calculated: money.OptionResult | None  # None: not asked for
 
     @property

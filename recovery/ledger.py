@@ -12,7 +12,7 @@ reversed by REVERSAL rows and the schedule is posted again from there. Nothing i
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -121,14 +121,27 @@ def _sync(debt: Debt, *, as_of: date, actor_name: str) -> money.DebtSchedule:
         _reverse(debt.case, posted[diverged.index:], actor_name, "an earlier-dated event changed the schedule")
         new = schedule.rows[diverged.index:]
     _post_rows(debt.case, new, actor_name)
-    if as_of != debt.posted_through:
-        debt.posted_through = as_of
-        debt.save(update_fields=["posted_through"])
+    next_due = next_assessment_date(debt, as_of=as_of, principal=schedule.principal)
+    if (as_of, next_due) != (debt.posted_through, debt.next_assessment_date):
+        debt.posted_through, debt.next_assessment_date = as_of, next_due
+        debt.save(update_fields=["posted_through", "next_assessment_date"])
     balance = debt_balance(case=debt.case)
     if (balance.principal, balance.interest, balance.refund_owed) != (
             schedule.principal, schedule.interest, schedule.refund_owed):
         raise AssertionError(f"Ledger of case {debt.case_id} disagrees with its schedule: {balance} vs {schedule}")
     return schedule
+
+
+def next_assessment_date(debt: Debt, *, as_of: date, principal: Decimal) -> date | None:
+    """The first day after `as_of` on which time alone can post interest (SPEC §5.5): the day after the
+    grace days, then each period's last day. None once no principal is left to accrue on."""
+    if principal <= ZERO:
+        return None
+    day = (as_of - debt.demand_date).days
+    if day <= debt.grace_days:
+        return debt.demand_date + timedelta(days=debt.grace_days + 1)
+    next_end = (day // debt.period_days + 1) * debt.period_days
+    return debt.demand_date + timedelta(days=next_end)
 
 
 def _locked_debt(case) -> Debt:
@@ -148,6 +161,7 @@ def debt_open(*, case: RecoveryCase, principal: Decimal, on: date, terms, comput
         case=case, demand_date=on, principal=principal, annual_rate=terms.annual_rate, year_days=terms.year_days,
         period_days=terms.period_days, grace_days=terms.grace_days, rate_effective_from=terms.effective_from,
         computation=computation, posted_through=on,
+        next_assessment_date=on + timedelta(days=terms.grace_days + 1),
     )
     LedgerEntry.objects.create(case=case, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=on, principal=principal,
                                amount=principal, note="Demand principal", actor_name=actor_name)
@@ -157,6 +171,10 @@ def debt_open(*, case: RecoveryCase, principal: Decimal, on: date, terms, comput
 @transaction.atomic
 def interest_assess(*, case: RecoveryCase, as_of: date, actor_name: str) -> list[LedgerEntry]:
     """Post every interest row due through `as_of` (SPEC §5.5). Asking again posts nothing."""
+    from .services import today
+
+    if as_of > today():
+        raise CaseActionError("Interest cannot be assessed for a day that has not come.", field="as_of")
     debt = _locked_debt(case)
     before = LedgerEntry.objects.filter(case=case).count()
     _sync(debt, as_of=as_of, actor_name=actor_name)

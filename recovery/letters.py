@@ -1,12 +1,16 @@
 """What each letter says and who it goes to (SPEC §6). Called by the services inside the step's
 transaction, so the letter row is written with the state change (an outbox: nothing is sent here)."""
 
+from contextvars import ContextVar
 from datetime import timedelta
 
 from .models import Letter, LetterDelivery, RecoveryCase
 from .tracks import Track
 
 K = Letter.Kind
+
+# Facts the caller of a step adds to every letter it issues (e.g. a sweep's {"dated_by": "rule"}).
+extra_content: ContextVar[dict] = ContextVar("extra_content", default={})
 
 
 def recipients(case: RecoveryCase) -> list[dict]:
@@ -69,8 +73,13 @@ def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
 def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> Letter:
     letter = Letter.objects.create(
         case=case, kind=kind, letter_date=on, amount=amount, event=event,
-        recipients=recipients(case), content=content(case, kind, on, **extra),
+        recipients=recipients(case), content={**content(case, kind, on, **extra), **extra_content.get()},
     )
+    from django.db import transaction
+
+    from .tasks import outbox_kick
+
+    transaction.on_commit(outbox_kick)
     LetterDelivery.objects.bulk_create(
         LetterDelivery(
             letter=letter,

@@ -542,14 +542,29 @@ class LetterDelivery(models.Model):
     address = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Empty: as soon as the relay runs")
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+                                       help_text="Sent as the email's Message-ID / the print file's name")
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status"])]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self):
         return f"{self.letter} to {self.recipient}: {self.status}"
+
+
+class LetterDocument(models.Model):
+    """The letter's PDF, rendered once and kept with the case (outside any public URL), with its hash."""
+
+    letter = models.OneToOneField(Letter, on_delete=models.PROTECT, related_name="document")
+    pdf = models.FileField(upload_to="letters/%Y/%m/")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.pdf.name
 
 
 class CaseEvent(AppendOnlyModel):
@@ -592,10 +607,12 @@ class Debt(models.Model):
     rate_effective_from = models.DateField(help_text="The interest-rate row this debt took its terms from")
     computation = models.JSONField(default=dict, help_text="How the principal was reached (SPEC §5.2)")
     posted_through = models.DateField(help_text="The ledger holds every row dated up to this day")
+    next_assessment_date = models.DateField(
+        null=True, blank=True, help_text="The next day interest can fall due (empty: nothing left to accrue on)")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["posted_through"])]
+        indexes = [models.Index(fields=["next_assessment_date"])]
 
     def __str__(self):
         return f"Debt of case {self.case_id}: ${self.principal} at {self.annual_rate * 100:.3f}%"

@@ -64,3 +64,19 @@ def cases_overdue(*, as_of):
     return RecoveryCase.objects.filter(next_due_date__lte=as_of).exclude(
         Q(state__in=[State.CLOSED_PAID, State.CLOSED_NO_RECOVERY, State.ON_HOLD])
     )
+
+
+def work_queue(*, cases, today) -> list[tuple[str, list]]:
+    """A caseworker's queue: overdue, due today, due in the next 7 days, each case with its reason.
+    Three indexed queries on next_due_date, whatever the number of cases."""
+    from datetime import timedelta
+
+    open_cases = cases.exclude(state__in=[State.CLOSED_PAID, State.CLOSED_NO_RECOVERY, State.ON_HOLD])
+    order = ["next_due_date", "number"]
+    return [
+        ("Overdue", list(open_cases.filter(next_due_date__lt=today).order_by(*order)[:500])),
+        ("Due today", list(open_cases.filter(next_due_date=today).order_by(*order)[:500])),
+        ("Due in the next 7 days", list(open_cases.filter(next_due_date__gt=today,
+                                                            next_due_date__lte=today + timedelta(days=7))
+                                        .order_by(*order)[:500])),
+    ]

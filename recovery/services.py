@@ -156,17 +156,23 @@ def _perform(case, step: Step, *, actor, on, reason, before_save=None, after_sav
 
 
 def case_act(*, case: RecoveryCase, action: str, actor, on: date | None = None, reason: str = "",
-             expected_state: str | None = None, **params) -> RecoveryCase:
-    """Perform `action` on `case` (dispatch for the admin, the pages, the API and the jobs)."""
+             expected_state: str | None = None, letter_extra: dict | None = None, **params) -> RecoveryCase:
+    """Perform `action` on `case` (dispatch for the admin, the pages, the API and the jobs).
+
+    `letter_extra` adds facts to the letters the step issues (a sweep marks them dated by rule)."""
     if action not in ACTIONS:
         raise CaseActionError(f"Unknown action '{action}'.", field="action")
     reason = reason or ""
     on = on or today()
     if on > today():
         raise CaseActionError("A step cannot be dated in the future.", field="on")
-    with transaction.atomic():
-        _check(case, action, actor=actor, on=on, expected_state=expected_state)
-        ACTIONS[action](case, actor=actor, on=on, reason=reason.strip(), **params)
+    token = letters.extra_content.set(letter_extra or {})
+    try:
+        with transaction.atomic():
+            _check(case, action, actor=actor, on=on, expected_state=expected_state)
+            ACTIONS[action](case, actor=actor, on=on, reason=reason.strip(), **params)
+    finally:
+        letters.extra_content.reset(token)
     return case
 
 

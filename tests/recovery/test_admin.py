@@ -369,3 +369,23 @@ def test_a_bad_policy_row_is_refused_with_the_field_named(client):
     response = client.post(url, data)
     assert response.status_code == 200
     assert "annual_rate" in response.context["adminform"].form.errors
+
+
+def test_the_work_queue_shows_overdue_due_today_and_this_week_with_the_reason(client, worker):
+    today = timezone.localdate()
+    cases = {}
+    for name, offset in [("late", -2), ("today", 0), ("soon", 5), ("later", 20)]:
+        case = f.case(caseworker=worker)
+        RecoveryCase.objects.filter(pk=case.pk).update(next_due_date=today + timedelta(days=offset),
+                                                       next_due_reason=f"reason {name}")
+        cases[name] = case
+    other = f.case(caseworker=f.caseworker())
+    RecoveryCase.objects.filter(pk=other.pk).update(next_due_date=today)
+    response = client.get(reverse("admin:recovery_recoverycase_queue"))
+    sections = dict(response.context["sections"])
+    assert [c.pk for c in sections["Overdue"]] == [cases["late"].pk]
+    assert [c.pk for c in sections["Due today"]] == [cases["today"].pk]
+    assert [c.pk for c in sections["Due in the next 7 days"]] == [cases["soon"].pk]
+    assert "reason late" in response.content.decode()
+    everyone = dict(client.get(reverse("admin:recovery_recoverycase_queue"), {"caseworker": "all"}).context["sections"])
+    assert {c.pk for c in everyone["Due today"]} == {cases["today"].pk, other.pk}

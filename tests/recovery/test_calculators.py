@@ -399,7 +399,7 @@ def test_the_cfr_inpatient_example_pays_100_dollars(caseworker, charges):
     assert [c.number for c in result.lowest] == [3]
     page = text(response)
     assert "Medicare pays $100.00 as secondary payer" in page
-    assert "Lowest: (3) provider charges minus the primary payment — $100.00." in page
+    assert "Lowest: (3) Provider charges minus the primary payment, $100.00." in page
     assert "(3) Provider charges minus the primary payment: $3,000.00 − $2,900.00 = $100.00." in page
 
 

@@ -1,0 +1,114 @@
+"""The letter outbox (SPEC §3.4, §6): a letter and its deliveries are written in the same transaction
+as the step that issues them; this relay delivers them afterwards, outside any web request.
+
+Each delivery is claimed with its row locked, sent (email to a recipient with an address, otherwise
+a PDF in the print queue folder), and marked sent under its idempotency key; a failure is retried
+with capped exponential backoff. Email carries the key as its Message-ID so that a resend after a
+crash between sending and marking (at-least-once delivery) can be recognised downstream; the print
+queue file is named by the key, so a resend overwrites the same file.
+"""
+
+import hashlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Letter, LetterDelivery, LetterDocument
+from .pdf import letter_filename, render_letter_pdf
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def letter_document(letter: Letter) -> LetterDocument:
+    """The stored PDF of a letter, rendered and kept the first time it is needed."""
+    try:
+        return letter.document
+    except LetterDocument.DoesNotExist:
+        pass
+    data = render_letter_pdf(letter)
+    doc = LetterDocument(letter=letter, sha256=hashlib.sha256(data).hexdigest())
+    doc.pdf.save(letter_filename(letter), ContentFile(data), save=False)
+    doc.save()
+    return doc
+
+
+def letter_pdf_bytes(letter: Letter) -> bytes:
+    """The stored PDF, checked against its SHA-256."""
+    doc = letter_document(letter)
+    with doc.pdf.open("rb") as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != doc.sha256:
+        raise ValueError(f"The stored PDF of letter {letter.pk} does not match its SHA-256.")
+    return data
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _send(delivery: LetterDelivery, data: bytes):
+    letter = delivery.letter
+    if delivery.channel == "email":
+        message = EmailMessage(
+            subject=f"{letter.get_kind_display()} — case {letter.case.number}",
+            body=f"Dear {delivery.recipient},\n\nPlease find attached the {letter.get_kind_display().lower()} "
+                 f"dated {letter.letter_date:%B %d, %Y} for case {letter.case.number}.\n",
+            to=[delivery.address],
+            headers={"Message-ID": f"<{delivery.idempotency_key}@msp-recovery>"},
+        )
+        message.attach(letter_filename(letter), data, "application/pdf")
+        message.send(fail_silently=False)
+    else:
+        folder = Path(settings.PRINT_QUEUE_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{delivery.idempotency_key}.pdf").write_bytes(data)
+        (folder / f"{delivery.idempotency_key}.address.txt").write_text(f"{delivery.recipient}\n{delivery.address}\n")
+
+
+def deliver(delivery_id: int) -> bool:
+    """Deliver one letter to one recipient, once. Returns True when it is (now or already) sent."""
+    with transaction.atomic():
+        rows = LetterDelivery.objects.select_related("letter__case__beneficiary", "letter__case__debtor_payer")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        delivery = rows.filter(pk=delivery_id).first()
+        if delivery is None:
+            return False  # another relay holds it
+        if delivery.status == LetterDelivery.Status.SENT:
+            return True
+        try:
+            _send(delivery, letter_pdf_bytes(delivery.letter))
+        except Exception as exc:  # noqa: BLE001 — any failure is recorded and retried
+            delivery.attempts += 1
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = LetterDelivery.Status.FAILED
+            delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+            delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            log.warning("delivery %s failed (attempt %s): %s", delivery.pk, delivery.attempts, exc)
+            return False
+        delivery.status = LetterDelivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.attempts += 1
+        delivery.save(update_fields=["status", "sent_at", "attempts"])
+        return True
+
+
+def pending_ids(*, limit: int = 500) -> list[int]:
+    now = timezone.now()
+    rows = LetterDelivery.objects.filter(status=LetterDelivery.Status.PENDING)
+    rows = rows.filter(next_attempt_at__isnull=True) | rows.filter(next_attempt_at__lte=now)
+    return list(rows.order_by("id").values_list("pk", flat=True)[:limit])
+
+
+def relay(*, limit: int = 500) -> int:
+    """Deliver what is due; returns how many were sent."""
+    return sum(deliver(pk) for pk in pending_ids(limit=limit))

@@ -1,0 +1,145 @@
+"""The deadline sweeps (SPEC §3 clocks, §4 scheduled jobs).
+
+A sweep takes an as-of date. For each case with something due by then it performs, in date order,
+every step the clocks call for — through the same services people use, acting as the named system
+user — and assesses interest through the as-of date. What is due is a function of the case's stored
+dates, never of when the sweep ran: a sweep after N days of downtime brings each case to the state,
+dates and amounts daily sweeps would have, and a second sweep for the same date finds nothing to do.
+
+Steps are dated by the rule (the ITR on demand + 90, …) unless the operator chooses the run date;
+the letter says which (`content["dated_by"]`).
+
+Each case is processed in its own transaction with its row locked, so several workers can share a
+sweep (chunks of ids) and no case is processed twice: the second worker to reach a case finds its
+steps done.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+
+from . import clocks, ledger, services
+from .errors import CaseActionError
+from .models import Debt, RecoveryCase
+from .policy import clock_table
+from .selectors import debt_balance
+from .tracks import CLOSED_STATES, State, Track
+
+log = logging.getLogger(__name__)
+RULE, RUN_DATE = "rule", "run_date"
+
+
+@dataclass(frozen=True)
+class DueStep:
+    action: str
+    on: date  # the date the rule fixes
+    why: str
+
+
+def _balance_open(case) -> bool:
+    return debt_balance(case=case).total > 0
+
+
+def due_step(case: RecoveryCase, table: clocks.ClockTable) -> DueStep | None:
+    """The next automatic step of `case` and the day the rule puts it on (None: nothing automatic).
+
+    SPEC §3.1-§3.3: an unanswered CPN → demand on day 31; an unanswered GHP payment notice →
+    demand on day 46; the ITR on day 90 (GHP: 120) after the demand; the plan's referral notice on
+    day 61; Treasury referral 61 days after the ITR (plan: day 121 after the demand) — unless the
+    debt is paid. Appeals, waivers, challenges and holds are states with no automatic step, so they
+    block referral (interest is assessed separately and does not stop).
+    """
+    t, s = case.track, case.state
+    if s == State.CPN_ISSUED and not case.response_date:
+        return DueStep("issue_demand", clocks.consequence_day(case.cpn_date, table.days(t, "cpn_response", case.cpn_date)),
+                       "CPN unanswered: automatic demand with no reduction")
+    if s == State.PAYMENT_NOTICE_ISSUED and not case.response_date:
+        start = case.payment_notice_date
+        return DueStep("issue_demand", clocks.consequence_day(start, table.days(t, "payment_notice_response", start)),
+                       "Payment notice unanswered: demand")
+    if s == State.DEMAND_ISSUED and t == Track.PLAN:
+        return DueStep("issue_referral_notice",
+                       clocks.consequence_day(case.demand_date, table.days(t, "referral_notice", case.demand_date)),
+                       "Debt unresolved after 60 days: referral notice")
+    if s == State.DEMAND_ISSUED:
+        return DueStep("issue_itr", clocks.sent_on_day(case.demand_date, table.days(t, "itr", case.demand_date)),
+                       "Debt unresolved: intent to refer")
+    if s == State.INTENT_TO_REFER_ISSUED:
+        return DueStep("refer_to_treasury",
+                       clocks.consequence_day(case.itr_date, table.days(t, "treasury_after_itr", case.itr_date)),
+                       "Unresolved 60 days after the ITR: Treasury referral")
+    if s == State.REFERRAL_NOTICE_ISSUED:
+        return DueStep("refer_to_treasury",
+                       clocks.consequence_day(case.demand_date,
+                                              table.days(t, "treasury_after_demand", case.demand_date)),
+                       "Appeal window passed, debt unresolved: Treasury referral")
+    return None
+
+
+@dataclass
+class CaseResult:
+    case_id: int
+    steps: list  # (action, date)
+    interest_rows: int
+
+
+def process_case(case_id: int, *, as_of: date, dated_by: str = RULE, dry_run: bool = False,
+                 table: clocks.ClockTable | None = None) -> CaseResult:
+    """Bring one case up to `as_of`: every due step in date order, then interest through `as_of`."""
+    table = table or clock_table()
+    actor = services.system_user()
+    result = CaseResult(case_id, [], 0)
+    with transaction.atomic():
+        case = RecoveryCase.objects.select_for_update().select_related("beneficiary").get(pk=case_id)
+        while case.state not in CLOSED_STATES:
+            step = due_step(case, table)
+            if step is None or step.on > as_of:
+                break
+            if step.action in ("issue_itr", "issue_referral_notice", "refer_to_treasury"):
+                ledger.interest_assess(case=case, as_of=step.on, actor_name=actor.get_username())
+                if not _balance_open(case):
+                    break  # paid: the payment closes it; nothing to refer
+            on = step.on if dated_by == RULE else max(as_of, step.on)
+            result.steps.append((step.action, on))
+            if dry_run:
+                break
+            services.case_act(case=case, action=step.action, actor=actor, on=on, reason=step.why,
+                              letter_extra={"dated_by": dated_by})
+            case.refresh_from_db()
+        if not dry_run and case.state not in CLOSED_STATES and hasattr(case, "debt"):
+            result.interest_rows = len(ledger.interest_assess(case=case, as_of=as_of,
+                                                              actor_name=actor.get_username()))
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def due_case_ids(*, as_of: date) -> list[int]:
+    """Ids of the cases with a clocked step or interest due by `as_of` (indexed: next_due_date, and the
+    debt's next_assessment_date)."""
+    steps = (RecoveryCase.objects.filter(next_due_date__lte=as_of)
+             .exclude(state__in=[*CLOSED_STATES, State.ON_HOLD]).values_list("pk", flat=True))
+    interest = (Debt.objects.filter(next_assessment_date__lte=as_of)
+                .exclude(case__state__in=CLOSED_STATES).values_list("case_id", flat=True))
+    return sorted(set(steps) | set(interest))
+
+
+def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None, progress=None) -> list[CaseResult]:
+    """Process every due case (or the given ids) one by one; a case that fails is logged and left for
+    the next sweep, the others go on."""
+    if not dry_run and as_of > services.today():
+        raise CaseActionError("A sweep cannot act for a day that has not come; use a dry run to look ahead.",
+                              field="as_of")
+    table = clock_table()
+    results = []
+    for case_id in (ids if ids is not None else due_case_ids(as_of=as_of)):
+        try:
+            results.append(process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table))
+        except CaseActionError as exc:
+            log.warning("case %s: %s", case_id, exc.message)
+        if progress:
+            progress(1)
+    return results
