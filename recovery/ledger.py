@@ -36,6 +36,9 @@ _EVENT_CLASSES = {
 }
 
 
+MAX_AMOUNT = Decimal(10) ** 12  # the money columns hold 14 digits, 2 after the point
+
+
 def parse_money(value, field) -> Decimal:
     """A dollar amount from a person: whole cents, not negative (SPEC §9)."""
     try:
@@ -48,6 +51,8 @@ def parse_money(value, field) -> Decimal:
         raise CaseActionError("Amounts are in whole cents (at most two decimal places).", field=field)
     if amount < ZERO:
         raise CaseActionError("The amount cannot be negative.", field=field)
+    if amount >= MAX_AMOUNT:
+        raise CaseActionError(f"The amount must be below ${MAX_AMOUNT:,}.", field=field)
     return amount
 
 
@@ -203,7 +208,10 @@ def _record_event(case, *, kind, amount, on, actor, reason="", field="received_o
         raise CaseActionError("The date is before the demand.", field=field)
     DebtEvent.objects.create(debt=debt, kind=kind, event_date=event_date or on, amount=amount, reason=reason,
                              actor_name=actor.get_username())
-    _sync(debt, as_of=on, actor_name=actor.get_username())
+    try:
+        _sync(debt, as_of=on, actor_name=actor.get_username())
+    except money.MoneyInputError as exc:  # e.g. a refund dated before the overpayment it returns
+        raise CaseActionError(f"On that date this cannot be booked: {exc}", field=field) from exc
     return debt
 
 
@@ -233,7 +241,11 @@ def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> D
 
 @transaction.atomic
 def refund_record(*, case: RecoveryCase, amount, paid_on: date, actor) -> DebtEvent:
+    from .services import today
+
     amount = parse_money(amount, "amount")
+    if paid_on > today():
+        raise CaseActionError("The refund cannot be dated in the future.", field="paid_on")
     owed = debt_balance(case=case).refund_owed
     if amount == ZERO or amount > owed:
         raise CaseActionError(f"The refund owed is ${owed}; a refund paid must be more than $0.00 and no more.",

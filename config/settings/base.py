@@ -91,6 +91,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"  # letters and uploads; never served by a public URL
 PRINT_QUEUE_DIR = env_str("PRINT_QUEUE_DIR", str(VAR_DIR / "print-queue"))
 
