@@ -96,3 +96,89 @@ class Beneficiary(models.Model):
             errors["state"] = "Use the two-letter postal code, e.g. NY."
         if errors:
             raise ValidationError(errors)
+
+
+class ExternalProfile(models.Model):
+    """A person outside the contractor who logs in on the portal (SPEC §1): a beneficiary's attorney or
+    representative, or a contact at an applicable plan / insurer. What they may see comes only from
+    verified authorisations (SPEC §8)."""
+
+    class Kind(models.TextChoices):
+        REPRESENTATIVE = "representative", "Attorney or representative"
+        INSURER_CONTACT = "insurer_contact", "Applicable plan / insurer contact"
+
+    user = models.OneToOneField("auth.User", on_delete=models.PROTECT, related_name="external_profile")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    organisation = models.CharField(max_length=200, blank=True, help_text="Law firm or company")
+    payer = models.ForeignKey("payers.Payer", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="contacts", help_text="Insurer contacts: the plan or insurer they work for")
+    phone = models.CharField(max_length=30, blank=True)
+
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_kind_display()})"
+
+    def clean(self):
+        if self.kind == self.Kind.INSURER_CONTACT and not self.payer_id:
+            raise ValidationError({"payer": "An insurer contact works for a plan or insurer: choose it."})
+
+
+class Authorisation(models.Model):
+    """A POR, a CTR or an insurer's letter of authority (SPEC §8): uploaded, then verified or rejected by
+    a caseworker. Only a verified one grants anything; a CTR only until its end date."""
+
+    class Kind(models.TextChoices):
+        POR = "por", "Proof of Representation"
+        CTR = "ctr", "Consent to Release"
+        LOA = "loa", "Insurer's letter of authority"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting verification"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    holder = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="authorisations",
+                               help_text="The person it authorises")
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="authorisations")
+    case = models.ForeignKey("recovery.RecoveryCase", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="authorisations")
+    payer = models.ForeignKey("payers.Payer", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="authorisations", help_text="Letter of authority: the insurer")
+    ctr_end_date = models.DateField("CTR end date", null=True, blank=True,
+                                    help_text="The end of the period the beneficiary chose on the form")
+    from_estate = models.BooleanField(default=False, help_text="POR for a deceased beneficiary, from the estate")
+    document = models.ForeignKey("recovery.UploadedDocument", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    submitted_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_on = models.DateField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [models.Index(fields=["holder", "status", "kind"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.holder} ({self.get_status_display()})"
+
+    def clean(self):
+        errors = {}
+        if self.kind in (self.Kind.POR, self.Kind.CTR):
+            if not self.case_id:
+                errors["case"] = "A POR or CTR is for one case: choose it."
+            elif self.beneficiary_id and self.case.beneficiary_id != self.beneficiary_id:
+                errors["case"] = "This case belongs to another beneficiary."
+        if self.kind == self.Kind.CTR and not self.ctr_end_date:
+            errors["ctr_end_date"] = "A CTR runs for the period the beneficiary chose: give its end date."
+        if self.kind == self.Kind.LOA and not self.payer_id:
+            errors["payer"] = "A letter of authority names the plan or insurer."
+        if (self.kind == self.Kind.POR and self.beneficiary_id and self.beneficiary.date_of_death
+                and not self.from_estate):
+            errors["from_estate"] = "The beneficiary has died: a POR must come from the estate."
+        if errors:
+            raise ValidationError(errors)

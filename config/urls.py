@@ -2,12 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-admin.site.site_header = "MSP recovery — caseworkers"
-admin.site.site_title = "MSP recovery"
-admin.site.index_title = "Recovery work"
-
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/portal/", permanent=False)),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("portal/", include("recovery.portal.urls")),
     path("admin/", admin.site.urls),
     path("calculators/", include("recovery.calculator_urls")),
+    path("api/", include("recovery.api.urls")),
 ]

@@ -13,7 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 
-from . import ledger, options, services, tracks
+from . import audit, ledger, options, services, tracks
 from .errors import CaseActionError
 from .forms import (
     FixedPercentageElectionForm,
@@ -23,6 +23,7 @@ from .forms import (
     SelfCalculatedElectionForm,
     form_for,
 )
+from .audit_models import AuditEvent
 from .models import (
     CaseEvent,
     Claim,
@@ -66,6 +67,27 @@ OPERATIONS = {
                                lambda case: case.elections.filter(kind=OptionElection.Kind.SELF_CALCULATED,
                                                                   status=OptionElection.Status.ACCEPTED).exists()),
 }
+
+
+class AuditedAdminMixin:
+    """Every read of a beneficiary's data in the admin is audit-logged (SPEC §8): lists with the ids
+    shown, pages viewed, changes saved."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
+        if cl is not None:
+            audit.record(request, audit.A.LIST, objects=[o.pk for o in cl.result_list], channel="admin",
+                         object_type=self.model._meta.label)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        action = audit.A.VIEW if request.method == "GET" else audit.A.UPDATE
+        outcome = "ok" if response.status_code in (200, 302) else "denied"
+        audit.record(request, action, object_type=self.model._meta.label, object_id=object_id, outcome=outcome,
+                     channel="admin")
+        return response
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -176,7 +198,7 @@ class HistoryInline(ReadOnlyInline):
 
 
 @admin.register(RecoveryCase)
-class RecoveryCaseAdmin(SimpleHistoryAdmin):
+class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     change_form_template = "admin/recovery/recoverycase/change_form.html"
     list_display = ["number", "track", "state", "beneficiary_name", "mbi", "caseworker", "next_due_date",
                     "overdue", "opened_on"]
@@ -305,6 +327,7 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 case.refresh_from_db()
             else:
+                audit.record(request, audit.A.ACT, case, detail=action, channel="admin")
                 self.message_user(request, f"{tracks.ACTION_LABELS[action]}: done. The case is now "
                                            f"'{case.get_state_display()}'.", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
@@ -332,6 +355,7 @@ class RecoveryCaseAdmin(SimpleHistoryAdmin):
             except CaseActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
+                audit.record(request, audit.A.ACT, case, detail=op, channel="admin")
                 case.refresh_from_db()
                 balance = services.debt_balance(case=case).total if case.demand_date else None
                 note = f" Balance ${balance}." if balance is not None else ""
@@ -399,6 +423,7 @@ class LetterAdmin(admin.ModelAdmin):
         letter = get_object_or_404(Letter.objects.select_related("case__beneficiary", "case__debtor_payer"), pk=pk)
         if not self.has_view_permission(request, letter):
             raise PermissionDenied
+        audit.record(request, audit.A.DOWNLOAD, letter, channel="admin")
         response = HttpResponse(letter_pdf_bytes(letter), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
         return response
@@ -463,3 +488,23 @@ class InterestRateAdmin(PolicyAdmin):
 class ClockLengthAdmin(PolicyAdmin):
     list_display = ["track", "name", "effective_from", "days", "source"]
     list_filter = ["track", "name"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Supervisors browse the audit log; nobody changes or deletes it (SPEC §8)."""
+
+    list_display = ["at", "username", "action", "object_type", "object_id", "outcome", "channel", "client_ip"]
+    list_filter = ["action", "outcome", "channel", "object_type"]
+    search_fields = ["username", "object_id"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

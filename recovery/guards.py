@@ -7,9 +7,6 @@ from . import clocks, tracks
 from .models import ZERO, Claim, RecoveryCase, Settlement
 from .tracks import State, Track
 
-PERM_TRANSITION = "recovery.transition_recoverycase"
-PERM_HOLD = "recovery.hold_recoverycase"
-
 
 def _d(value: date) -> str:
     return value.strftime("%Y-%m-%d")
@@ -174,8 +171,9 @@ def why_not(case: RecoveryCase, action: str, *, user, on: date, table=None) -> s
     if not tracks.allowed(case.track, case.state, action):
         return (f"'{label}' is not possible while the case is '{case.get_state_display()}' "
                 f"on the {case.get_track_display()} track.")
-    perm = PERM_HOLD if action in ("put_on_hold", "resume") else PERM_TRANSITION
-    if not user.has_perm(perm):
+    from .access import may_take
+
+    if not may_take(user, case, action):
         return f"You do not have permission to '{label}'."
     guard = GUARDS.get(action)
     if guard is None:

@@ -17,6 +17,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from simple_history.models import HistoricalRecords
 
 from . import tracks
+from .models_base import AppendOnlyModel, AppendOnlyQuerySet
 from .tracks import State, Track
 
 ZERO = Decimal("0.00")
@@ -52,32 +53,6 @@ def _fsm(action, target, **kwargs):
 
 
 _ANY = RETURN_VALUE(*State.values)
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """History, letters' audit and the ledger are never rewritten: no bulk update or delete."""
-
-    def update(self, **kwargs):
-        raise PermissionError(f"{self.model.__name__} rows are append-only.")
-
-    def delete(self):
-        raise PermissionError(f"{self.model.__name__} rows are append-only.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise PermissionError(f"{type(self).__name__} rows are append-only.")
-        kwargs["force_insert"] = True  # a new instance carrying an existing key must not UPDATE that row
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError(f"{type(self).__name__} rows are append-only.")
 
 
 class CaseNumberSequence(models.Model):
@@ -683,7 +658,9 @@ class LedgerEntry(AppendOnlyModel):
         return f"{self.get_kind_display()} {self.entry_date} ${self.amount}"
 
 
-from .policy_models import (  # noqa: E402,F401,I001 — registered with the app from here
+from .audit_models import AuditEvent  # noqa: E402,F401,I001 — registered with the app from here
+from .document_models import UploadedDocument  # noqa: E402,F401,I001
+from .policy_models import (  # noqa: E402,F401,I001
     ClockLength,
     FixedPercentageTerms,
     InterestRate,

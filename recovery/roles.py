@@ -6,7 +6,8 @@ CASEWORKER = "caseworker"
 SUPERVISOR = "supervisor"
 
 _WORK = {
-    "beneficiaries": {"beneficiary": ["view", "add", "change"]},
+    "beneficiaries": {"beneficiary": ["view", "add", "change"], "authorisation": ["view", "change"],
+                      "externalprofile": ["view", "add", "change"]},
     "payers": {"payer": ["view", "add", "change"], "mspoccurrence": ["view", "add", "change"]},
     "recovery": {
         "recoverycase": ["view", "add", "change", "transition"],
@@ -26,6 +27,7 @@ _POLICY = ["view", "add", "change"]
 _SUPERVISE = {
     "recovery": {
         "recoverycase": ["hold"],
+        "auditevent": ["view"],
         "recoverythreshold": _POLICY, "fixedpercentageterms": _POLICY, "selfcalculatedterms": _POLICY,
         "interestrate": _POLICY, "clocklength": _POLICY,
     },

@@ -35,10 +35,10 @@ def test_a_caseworker_fills_the_demand_estimate_and_sees_every_step(page, live_s
     f.user("casey")
     # Not logged in: the calculator sends the user to the login page and back.
     page.goto(f"{live_server.url}/calculators/demand-estimate/")
-    assert "/admin/login/" in page.url
+    assert "/accounts/login/" in page.url
     page.fill("#id_username", "casey")
     page.fill("#id_password", "pw-test-123")
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/calculators/demand-estimate/$"))
     assert page.locator("h1").inner_text() == "Demand estimate"
     assert "Signed in as casey" in page.locator(".site-user").inner_text()

@@ -84,7 +84,7 @@ def test_the_page_shows_who_is_signed_in_and_a_logout_form(client):
     client.force_login(f.user("casey"))
     page = client.get(DEMAND).content.decode()
     assert "Signed in as" in page and "casey" in page
-    assert 'action="/admin/logout/"' in page and 'method="post"' in page and "csrfmiddlewaretoken" in page
+    assert 'action="/accounts/logout/"' in page and 'method="post"' in page and "csrfmiddlewaretoken" in page
 
 
 def test_a_get_without_data_shows_the_empty_form_and_no_result(caseworker):

@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from recovery import ledger, money, services
@@ -36,7 +36,7 @@ SEEDED_RATE_FROM = date(2023, 7, 17)
 K = LedgerEntry.Kind
 
 PROPERTY_SETTINGS = settings(
-    max_examples=30, deadline=None, derandomize=True, database=None,
+    max_examples=25, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -411,6 +411,40 @@ def test_an_unfavourable_decision_leaves_the_debt_as_it_was(worked):
     assert balance(worked.case) == (PRINCIPAL, D("191.66"), ZERO)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: ledger.review_outcome measures reduced_to against the demanded principal (debt.principal), not the "
+    "principal as already reduced by earlier favourable decisions: a second decision 'reduced to $5,000.00' "
+    "after one to $6,000.00 books a further $5,000.00 reduction (principal $1,000.00), and 'reduced to "
+    "$7,000.00' is accepted as a $3,000.00 reduction"))
+def test_a_second_favourable_decision_sets_the_debt_to_its_own_reduced_amount(worked):
+    worked.act("file_appeal", on=day(5))
+    worked.act("decide_appeal", on=day(10), favourable=True, reduced_to="6000.00", reason="Partly unrelated")
+    assert balance(worked.case) == (D("6000.00"), ZERO, ZERO)
+    worked.act("file_waiver", on=day(15))
+    worked.act("decide_waiver", on=day(20), favourable=True, reduced_to="5000.00", reason="Hardship")
+    # "reduced_to": the debt was 5,000.00 all along — not 6,000.00 − (10,000.00 − 5,000.00).
+    assert balance(worked.case) == (D("5000.00"), ZERO, ZERO)
+    assert_consistent(worked.case)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: ledger.review_outcome measures reduced_to against the demanded principal (debt.principal), not the "
+    "principal as already reduced by earlier favourable decisions: a second decision 'reduced to $5,000.00' "
+    "after one to $6,000.00 books a further $5,000.00 reduction (principal $1,000.00), and 'reduced to "
+    "$7,000.00' is accepted as a $3,000.00 reduction"))
+def test_a_later_favourable_decision_cannot_raise_the_debt_back_up(worked):
+    worked.act("file_appeal", on=day(5))
+    worked.act("decide_appeal", on=day(10), favourable=True, reduced_to="6000.00", reason="Partly unrelated")
+    worked.act("file_waiver", on=day(15))
+    before = counts(worked.case)
+    with pytest.raises(CaseActionError) as info:
+        services.case_act(case=worked.reload(), action="decide_waiver", actor=worked.worker, on=day(20),
+                          reason="Favourable", favourable=True, reduced_to="7000.00")
+    assert info.value.field == "reduced_to"
+    assert counts(worked.case) == before
+    assert balance(worked.case) == (D("6000.00"), ZERO, ZERO)
+
+
 @pytest.mark.parametrize("reduced_to", ["10000.00", "10000.01", "-1.00", "5000.005", "abc", None])
 def test_a_favourable_decision_needs_a_reduced_amount_below_the_principal_and_changes_nothing_otherwise(
         worked, reduced_to):
@@ -512,6 +546,9 @@ def test_a_payment_too_large_for_the_ledger_columns_is_refused_naming_the_amount
                               actor=worked.worker)
     assert info.value.field == "amount"
     assert counts(worked.case) == before
+    pay(worked, "999999999999.99", day(10))  # the most the columns hold is accepted, to the cent
+    assert balance(worked.case) == (ZERO, ZERO, D("999999989999.99"))
+    assert_consistent(worked.case)
 
 
 def test_interest_assess_on_a_case_with_no_demand_is_refused():
@@ -565,6 +602,8 @@ def test_random_histories_keep_the_ledger_equal_to_a_recompute_and_no_balance_ne
                         ledger.payment_record(case=case, amount=amount, received_on=as_of, actor=worked.worker)
                     assert counts(case) == before
                     continue
+                if as_of < posted_through:
+                    event("back-dated payment")
                 ledger.payment_record(case=case, amount=amount, received_on=as_of, actor=worked.worker)
                 events.append(money.Payment(as_of, amount))
             else:
@@ -573,10 +612,19 @@ def test_random_histories_keep_the_ledger_equal_to_a_recompute_and_no_balance_ne
                 if owed == ZERO:
                     continue
                 amount = max(CENT, (owed * percent / 100).quantize(CENT, rounding=ROUND_DOWN))
-                # Dated no earlier than the money it returns (the earlier-dated case is an xfail test above).
-                as_of = max([day(n)] + [e.date for e in events])
+                as_of = day(n)
+                try:  # the oracle says whether that much was owed back on that date
+                    oracle(events + [money.RefundPaid(as_of, amount)], max(posted_through, as_of))
+                except money.MoneyInputError:
+                    with pytest.raises(CaseActionError) as info:  # e.g. dated before the overpayment
+                        ledger.refund_record(case=case, amount=amount, paid_on=as_of, actor=worked.worker)
+                    assert info.value.field == "paid_on"
+                    assert counts(case) == before
+                    event("refund dated before it was owed: refused")
+                    continue
                 ledger.refund_record(case=case, amount=amount, paid_on=as_of, actor=worked.worker)
                 events.append(money.RefundPaid(as_of, amount))
+                event("refund paid")
             posted_through = max(posted_through, as_of)
 
             case = RecoveryCase.objects.get(pk=pk)
@@ -641,7 +689,7 @@ def three_debts():
     return [demand_walk(), demand_walk(D("1234.56"), date(2024, 1, 15)), demand_walk(D("50.00"), date(2024, 2, 1))]
 
 
-@PROPERTY_SETTINGS
+@settings(PROPERTY_SETTINGS, max_examples=20)
 @given(
     payments=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 300),
                                 st.decimals(min_value=CENT, max_value=D("4000.00"), places=2)), max_size=6),

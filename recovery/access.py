@@ -1,0 +1,96 @@
+"""Who may see and do what on a case (SPEC §8) — the one access function every page, API endpoint,
+admin queryset, file download and export calls. Never filter cases by hand in a view.
+
+- Staff (caseworkers, supervisors): every case, and the steps their permissions allow.
+- An attorney or representative: the cases for which they hold a *verified* authorisation — a POR
+  (see and act: settlement details, disputes, options, appeals) or an *unexpired* CTR (see only). An
+  expired, pending or rejected one gives nothing.
+- An insurer contact with a verified letter of authority for its organisation: the cases where that
+  organisation is the debtor (see and act: disputes, appeals, challenges) or the reporting entity
+  (see only).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from beneficiaries.models import Authorisation
+
+from .models import RecoveryCase
+
+VIEW_PERM = "recovery.view_recoverycase"
+A = Authorisation
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    view: bool
+    act: bool
+    role: str  # "staff", "por", "ctr", "debtor", "reporter", or "none"
+
+
+NONE = CaseAccess(False, False, "none")
+
+
+def is_staff_user(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(VIEW_PERM))
+
+
+def _verified(user):
+    return Authorisation.objects.filter(holder=user, status=A.Status.VERIFIED)
+
+
+def _external_q(user) -> Q:
+    today = timezone.localdate()
+    auths = _verified(user)
+    por_cases = auths.filter(kind=A.Kind.POR).values("case_id")
+    ctr_cases = auths.filter(kind=A.Kind.CTR, ctr_end_date__gte=today).values("case_id")
+    payers = auths.filter(kind=A.Kind.LOA).values("payer_id")
+    return (Q(pk__in=por_cases) | Q(pk__in=ctr_cases) | Q(debtor_payer_id__in=payers)
+            | Q(occurrence__payer_id__in=payers))
+
+
+def cases_for(user):
+    """The cases `user` may see (a queryset; empty for anyone else)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return RecoveryCase.objects.none()
+    if is_staff_user(user):
+        return RecoveryCase.objects.all()
+    return RecoveryCase.objects.filter(_external_q(user)).distinct()
+
+
+def access_to(user, case: RecoveryCase) -> CaseAccess:
+    """What `user` may do on `case`."""
+    if not (user and user.is_authenticated and user.is_active):
+        return NONE
+    if is_staff_user(user):
+        return CaseAccess(True, user.has_perm("recovery.transition_recoverycase"), "staff")
+    today = timezone.localdate()
+    auths = _verified(user)
+    if auths.filter(kind=A.Kind.POR, case=case).exists():
+        return CaseAccess(True, True, "por")
+    loa_payers = set(auths.filter(kind=A.Kind.LOA).values_list("payer_id", flat=True))
+    if case.debtor_payer_id and case.debtor_payer_id in loa_payers:
+        return CaseAccess(True, True, "debtor")
+    if auths.filter(kind=A.Kind.CTR, case=case, ctr_end_date__gte=today).exists():
+        return CaseAccess(True, False, "ctr")
+    if case.occurrence_id and case.occurrence.payer_id in loa_payers:
+        return CaseAccess(True, False, "reporter")
+    return NONE
+
+
+# The steps a person outside may take on the portal or the API, by their role (SPEC §3, §8).
+EXTERNAL_ACTIONS = {
+    "por": {"record_response", "open_dispute", "file_appeal", "file_waiver"},
+    "debtor": {"record_response", "open_dispute", "file_appeal", "file_challenge"},
+}
+
+
+def may_take(user, case: RecoveryCase, action: str) -> bool:
+    """May `user` take `action` on `case` (apart from the step's own guards)?"""
+    if is_staff_user(user):
+        perm = "recovery.hold_recoverycase" if action in ("put_on_hold", "resume") else "recovery.transition_recoverycase"
+        return user.has_perm(perm)
+    access = access_to(user, case)
+    return access.act and action in EXTERNAL_ACTIONS.get(access.role, set())

@@ -1,0 +1,4 @@
+"""The REST API (issue 5) — being built."""
+
+app_name = "api"
+urlpatterns = []
