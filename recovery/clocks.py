@@ -63,6 +63,18 @@ def overdue_from(start: date, days: int) -> date:
     return start + timedelta(days=days + 1)
 
 
+def plan_treasury_day(table: ClockTable, demand_date: date, notice_date: date | None) -> date:
+    """Plan track (SPEC §3.2): Treasury referral on day 121 after the demand by default — and never
+    sooner after the referral notice than the 60 days the default sequence gives (day 61 → day 121),
+    so a notice sent late (after an appeal came back unfavourable) still leaves the plan that time."""
+    by_demand = consequence_day(demand_date, table.days(Track.PLAN, "treasury_after_demand", demand_date))
+    if notice_date is None:
+        return by_demand
+    gap = (table.days(Track.PLAN, "treasury_after_demand", demand_date)
+           - table.days(Track.PLAN, "referral_notice", demand_date))
+    return max(by_demand, notice_date + timedelta(days=gap))
+
+
 @dataclass(frozen=True)
 class Deadline:
     due: date
@@ -101,5 +113,5 @@ def next_deadline(case, *, table: ClockTable, dispute_received: date | None = No
     if state == S.INTENT_TO_REFER_ISSUED and case.itr_date:
         return Deadline(consequence_day(case.itr_date, days("treasury_after_itr", case.itr_date)), "Treasury referral due")
     if state == S.REFERRAL_NOTICE_ISSUED and case.demand_date:
-        return Deadline(consequence_day(case.demand_date, days("treasury_after_demand", case.demand_date)), "Treasury referral due")
+        return Deadline(plan_treasury_day(table, case.demand_date, case.referral_notice_date), "Treasury referral due")
     return None

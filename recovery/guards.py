@@ -117,8 +117,7 @@ def _issue_referral_notice(case, on, table):
 
 def _refer_to_treasury(case, on, table):
     if case.track == Track.PLAN:
-        due = clocks.consequence_day(
-            case.demand_date, table.days(case.track, "treasury_after_demand", case.demand_date))
+        due = clocks.plan_treasury_day(table, case.demand_date, case.referral_notice_date)
     else:
         due = clocks.consequence_day(case.itr_date, table.days(case.track, "treasury_after_itr", case.itr_date))
     if on < due:

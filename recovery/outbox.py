@@ -51,7 +51,7 @@ def letter_pdf_bytes(letter: Letter) -> bytes:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 10)), MAX_BACKOFF)
 
 
 def _send(delivery: LetterDelivery, data: bytes):

@@ -301,20 +301,21 @@ def _referral_date(case, action, on):
     if action == "issue_itr":
         return clocks.consequence_day(on, table.days(case.track, "treasury_after_itr", on))
     if action == "issue_referral_notice":
-        return clocks.consequence_day(case.demand_date,
-                                      table.days(case.track, "treasury_after_demand", case.demand_date))
+        return clocks.plan_treasury_day(table, case.demand_date, on)
     return None
 
 
 def _debt_letter(action, kind):
     def run(case, *, actor, on, reason):
         ledger.interest_assess(case=case, as_of=on, actor_name=actor.get_username())
-        balance = debt_balance(case=case)
+        # The letter states the debt as of its own date, even when the ledger (a late sweep catching up,
+        # a payment recorded meanwhile) already holds rows dated after it.
+        balance = ledger.schedule_for(case.debt, as_of=on)
         extra = {"principal": balance.principal, "interest": balance.interest}
         referral = _referral_date(case, action, on)
         if referral:
             extra["referral_date"] = referral.isoformat()
-        _perform(case, Step(action, {}, kind, letter_amount=balance.total, letter_extra=extra),
+        _perform(case, Step(action, {}, kind, letter_amount=balance.balance, letter_extra=extra),
                  actor=actor, on=on, reason=reason)
 
     return run

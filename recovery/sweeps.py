@@ -25,7 +25,6 @@ from . import clocks, ledger, services
 from .errors import CaseActionError
 from .models import Debt, RecoveryCase
 from .policy import clock_table
-from .selectors import debt_balance
 from .tracks import CLOSED_STATES, State, Track
 
 log = logging.getLogger(__name__)
@@ -37,10 +36,6 @@ class DueStep:
     action: str
     on: date  # the date the rule fixes
     why: str
-
-
-def _balance_open(case) -> bool:
-    return debt_balance(case=case).total > 0
 
 
 def due_step(case: RecoveryCase, table: clocks.ClockTable) -> DueStep | None:
@@ -73,8 +68,7 @@ def due_step(case: RecoveryCase, table: clocks.ClockTable) -> DueStep | None:
                        "Unresolved 60 days after the ITR: Treasury referral")
     if s == State.REFERRAL_NOTICE_ISSUED:
         return DueStep("refer_to_treasury",
-                       clocks.consequence_day(case.demand_date,
-                                              table.days(t, "treasury_after_demand", case.demand_date)),
+                       clocks.plan_treasury_day(table, case.demand_date, case.referral_notice_date),
                        "Appeal window passed, debt unresolved: Treasury referral")
     return None
 
@@ -99,10 +93,13 @@ def process_case(case_id: int, *, as_of: date, dated_by: str = RULE, dry_run: bo
             if step is None or step.on > as_of:
                 break
             if step.action in ("issue_itr", "issue_referral_notice", "refer_to_treasury"):
-                ledger.interest_assess(case=case, as_of=step.on, actor_name=actor.get_username())
-                if not _balance_open(case):
-                    break  # paid: the payment closes it; nothing to refer
-            on = step.on if dated_by == RULE else max(as_of, step.on)
+                # Paid by the step's date: nothing to refer (the payment closed it or will).
+                if ledger.schedule_for(case.debt, as_of=max(step.on, case.debt.demand_date)).balance <= 0:
+                    break
+            # A case back on its clock after the rule day (an unfavourable review, a resume) takes the
+            # overdue step on the day it came back: a step is never dated before the case's last step.
+            last = case.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
+            on = max(step.on, last) if dated_by == RULE else max(as_of, step.on)
             result.steps.append((step.action, on))
             if dry_run:
                 break
@@ -140,6 +137,8 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
             results.append(process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table))
         except CaseActionError as exc:
             log.warning("case %s: %s", case_id, exc.message)
+        except Exception:  # noqa: BLE001 — one case's failure (rolled back whole) must not stop the others
+            log.exception("case %s failed; it stays due for the next sweep", case_id)
         if progress:
             progress(1)
     return results

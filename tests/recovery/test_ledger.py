@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from recovery import ledger, money, services
@@ -68,7 +68,9 @@ def fresh(case_or_walk) -> RecoveryCase:
 
 
 def assess(case, as_of):
-    return ledger.interest_assess(case=fresh(case), as_of=as_of, actor_name="sweep")
+    """interest_assess reads the case by its key only: no need to reload it first."""
+    case = case.case if isinstance(case, Walk) else case
+    return ledger.interest_assess(case=case, as_of=as_of, actor_name="sweep")
 
 
 def pay(w, amount, on):
@@ -445,6 +447,19 @@ def test_a_later_favourable_decision_cannot_raise_the_debt_back_up(worked):
     assert balance(worked.case) == (D("6000.00"), ZERO, ZERO)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: ledger.review_outcome reduces by (demanded principal − reduced_to) whatever earlier decisions took "
+    "off: cancelling a debt already reduced from $10,000.00 to $6,000.00 books a $10,000.00 reduction, and the "
+    "$4,000.00 beyond the principal becomes a refund owed although nothing was ever paid"))
+def test_cancelling_a_debt_already_reduced_owes_no_refund_when_nothing_was_paid(worked):
+    worked.act("file_appeal", on=day(5))
+    worked.act("decide_appeal", on=day(10), favourable=True, reduced_to="6000.00", reason="Partly unrelated")
+    worked.act("file_waiver", on=day(15))
+    worked.act("decide_waiver", on=day(20), favourable=True, reduced_to="0.00", reason="No MSP occurrence")
+    assert worked.case.state == S.CLOSED_NO_RECOVERY
+    assert balance(worked.case) == (ZERO, ZERO, ZERO)
+
+
 @pytest.mark.parametrize("reduced_to", ["10000.00", "10000.01", "-1.00", "5000.005", "abc", None])
 def test_a_favourable_decision_needs_a_reduced_amount_below_the_principal_and_changes_nothing_otherwise(
         worked, reduced_to):
@@ -640,7 +655,7 @@ def test_random_histories_keep_the_ledger_equal_to_a_recompute_and_no_balance_ne
 
 @st.composite
 def dated_payments(draw):
-    final = draw(st.integers(min_value=58, max_value=95))
+    final = draw(st.integers(min_value=58, max_value=92))
     payments = draw(st.lists(
         st.tuples(st.integers(min_value=0, max_value=final),
                   st.one_of(st.decimals(min_value=CENT, max_value=D("6000.00"), places=2),
@@ -654,8 +669,10 @@ def two_debts():
     return demand_walk(), demand_walk()
 
 
-@settings(PROPERTY_SETTINGS, max_examples=8)
+@settings(PROPERTY_SETTINGS, max_examples=5)
 @given(history=dated_payments())
+@example(history=(92, [(61, D("1000.00")), (90, D("5000.00"))], True))  # the daily case reverses period 3
+@example(history=(70, [(30, D("4000.00")), (60, D("6000.00"))], False))  # paid off on day 60: no interest
 def test_assessing_once_late_posts_what_assessing_daily_posts(two_debts, history):
     final, payments, assess_before_paying = history
     late, daily = two_debts

@@ -138,9 +138,6 @@ def test_a_step_with_two_letters_that_fails_on_the_second_leaves_neither(monkeyp
     assert dispute.outcome == Dispute.Outcome.PENDING
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sweeps.sweep catches only CaseActionError; any other failure of one "
-                                       "case (here a crash after its letter was written) aborts the whole sweep and "
-                                       "the cases after it are not processed, contrary to its docstring")
 def test_in_a_sweep_a_case_that_fails_leaves_nothing_and_the_others_go_on(monkeypatch):
     first, second = (Walk(Track.PLAN) for _ in range(2))
     for w in (first, second):
@@ -300,9 +297,6 @@ def test_backoff_doubles_and_is_capped_at_one_hour():
     assert max(waits) == outbox.MAX_BACKOFF == timedelta(hours=1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: outbox.backoff computes timedelta(minutes=2 ** (attempts - 1)) "
-                                       "before capping it: from about 42 attempts it raises OverflowError instead "
-                                       "of returning the one-hour cap")
 def test_backoff_stays_capped_however_many_attempts():
     assert outbox.backoff(100) == timedelta(hours=1)
 

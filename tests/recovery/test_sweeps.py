@@ -385,6 +385,7 @@ def run_days(first, last, daily_ids, *, sweep_days=None, payments=None, walks=()
         d += days(1)
 
 
+ROUTE_START = {B: S.CPN_ISSUED, P: S.CPN_ISSUED, G: S.PAYMENT_NOTICE_ISSUED}
 CATCH_UP = {
     # track: (build, days after the start to sweep through)
     B: (lambda: at_notice(B), 31 + 151 + 40),
@@ -407,9 +408,6 @@ def test_one_sweep_after_downtime_equals_daily_sweeps(track):
     assert a == b
     assert a["case"]["state"] == S.REFERRED_TO_TREASURY
     assert len([r for r in a["ledger"] if r[0] == LedgerEntry.Kind.INTEREST]) >= 5
-
-
-ROUTE_START = {B: S.CPN_ISSUED, P: S.CPN_ISSUED, G: S.PAYMENT_NOTICE_ISSUED}
 
 
 # --- the property: for random histories, daily == random sweep days == once at the end --------------------
@@ -669,10 +667,6 @@ BACK_ON_THE_CLOCK = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sweeps.process_case dates a step on its rule day even when the "
-                                       "case came back to its clock (unfavourable review, resume) after that day; "
-                                       "_check refuses a step dated before the last one, so the case is skipped "
-                                       "on every sweep forever")
 @pytest.mark.parametrize("key", list(BACK_ON_THE_CLOCK))
 def test_a_case_back_on_its_clock_after_its_rule_day_gets_its_overdue_step(key):
     """SPEC §3.1: an unfavourable decision "returns to the clock" (likewise a resume from hold); when the
@@ -693,10 +687,6 @@ def test_a_case_back_on_its_clock_after_its_rule_day_gets_its_overdue_step(key):
     assert d + days(200) <= event.effective_date <= d + days(201)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: services._debt_letter states debt_balance() of the whole ledger, "
-                                       "which a late sweep has already posted past the letter's date (a payment "
-                                       "recorded during the downtime), so an ITR dated by rule states a balance "
-                                       "that daily sweeps would not have")
 def test_a_late_sweep_s_letters_state_the_amounts_daily_sweeps_would_have():
     """SPEC §4: a late sweep brings each case to "the state and the amounts it would have had". A payment
     received on day 100 while the job was down must not be in the ITR dated day 90."""
@@ -713,10 +703,6 @@ def test_a_late_sweep_s_letters_state_the_amounts_daily_sweeps_would_have():
     assert itr_late.content["interest"] == itr_daily.content["interest"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sweeps.process_case calls ledger.interest_assess(as_of=step.on) "
-                                       "before honouring dry_run; for a debt step due after today it raises "
-                                       "'Interest cannot be assessed for a day that has not come', so a look-ahead "
-                                       "dry run silently skips the case (0 steps)")
 def test_a_dry_run_looking_ahead_reports_the_debt_steps_that_will_fall_due():
     """§4 / run_deadlines: "use a dry run to look ahead" — the ITR falling due in 80 days must be listed."""
     w = at_demand(B, services.today() - days(10))

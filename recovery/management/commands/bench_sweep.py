@@ -45,6 +45,7 @@ transaction is the benchmark's), so no per-case COMMIT / WAL flush is paid, and 
 
 import cProfile
 import io
+import os
 import pstats
 import random
 import time
@@ -69,6 +70,16 @@ LETTER_KIND = {"issue_itr": "itr", "issue_referral_notice": "referral_notice", "
 
 class _Rollback(Exception):
     pass
+
+
+def _backend_cpu(pid):
+    """CPU seconds (user + system) of the PostgreSQL backend `pid`, when it runs on this machine (else None)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --- the data --------------------------------------------------------------------------------------
@@ -129,8 +140,8 @@ class Command(BaseCommand):
         parser.add_argument("--variants", default="ACB",
                             help="which variants to run, in this order (A sweep, B naive loop, C SQL); default ACB")
         parser.add_argument("--profile", type=int, nargs="?", const=30, default=0, metavar="N",
-                            help="run variant A under cProfile and print its top N functions (times then include "
-                                 "the profiler's overhead)")
+                            help="run variant A under cProfile (this process's CPU time) and print its top N functions "
+                                 "(A's times then include the profiler's overhead)")
 
     def handle(self, *args, cases, as_of, seed, interest, variants, profile, **options):
         variants = variants.upper()
@@ -302,17 +313,24 @@ class Command(BaseCommand):
             return execute(sql, params, many, context)
 
         out = {}
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
         try:
             with transaction.atomic():
-                prof = cProfile.Profile() if (v == "A" and self.profile) else None
+                # CPU time of this process (not wall): on a busy machine wall time would be charged to whatever
+                # call was running when the scheduler took the CPU away.
+                prof = cProfile.Profile(time.process_time) if (v == "A" and self.profile) else None
                 with connection.execute_wrapper(count):
-                    t0 = time.perf_counter()
+                    pg0, py0, t0 = _backend_cpu(backend), time.process_time(), time.perf_counter()
                     if prof:
                         prof.enable()
                     out["steps"], out["due"] = run()
                     if prof:
                         prof.disable()
                     out["seconds"] = time.perf_counter() - t0
+                    out["cpu_py"], pg1 = time.process_time() - py0, _backend_cpu(backend)
+                    out["cpu_pg"] = pg1 - pg0 if pg0 is not None and pg1 is not None else None
                 out["queries"] = queries[0]
                 out["check"] = self._fingerprint()
                 if prof:
@@ -321,7 +339,7 @@ class Command(BaseCommand):
         except _Rollback:
             pass
         self.stdout.write(f"  {v}: {out['seconds']:8.2f} s, {out['steps']:,} steps on {out['due']:,} due cases, "
-                          f"{out['queries']:,} queries")
+                          f"{out['queries']:,} queries, CPU {self._cpu(out)}")
         return out
 
     def _sweep(self):
@@ -591,8 +609,18 @@ class Command(BaseCommand):
         for key in ("tottime", "cumulative"):
             buf = io.StringIO()
             pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(self.profile)
-            self.stdout.write(f"--- variant A profile, top {self.profile} by {key} ---")
+            self.stdout.write(f"--- variant A profile (Python CPU time; waits on PostgreSQL not counted), "
+                              f"top {self.profile} by {key} ---")
             self.stdout.write(buf.getvalue())
+
+    @staticmethod
+    def _cpu(r):
+        pg = "?" if r["cpu_pg"] is None else f"{r['cpu_pg']:.2f}"
+        return f"{r['cpu_py']:.2f} s Python + {pg} s PostgreSQL"
+
+    @staticmethod
+    def _cpu_total(r):
+        return "?" if r["cpu_pg"] is None else f"{r['cpu_py'] + r['cpu_pg']:.2f}"
 
     def _report(self, n, results):
         names = {"A": "A sweep (sweeps.sweep)", "B": "B naive loop (case_act per case)", "C": "C set-based SQL"}
@@ -605,18 +633,23 @@ class Command(BaseCommand):
         self.stdout.write("Writes in every variant: case state + dates + next_due_date, a simple-history row, a CaseEvent, "
                           "a Letter and its LetterDelivery rows per step.")
         ref = results.get("A") or next(iter(results.values()))
-        self.stdout.write(f"{'variant':36} {'seconds':>9} {'steps':>8} {'due cases':>10} {'queries':>10} "
-                          f"{'ms/due case':>11}  agrees with {'A' if 'A' in results else 'first'}")
+        self.stdout.write(f"{'variant':34} {'wall s':>8} {'CPU s py+pg':>12} {'steps':>8} {'due cases':>10} "
+                          f"{'queries':>9} {'ms/due case':>11}  agrees with {'A' if 'A' in results else 'first'}")
         for v, r in results.items():
             diff = [k for k in r["check"] if r["check"][k] != ref["check"][k]]
             self.stdout.write(
-                f"{names[v]:36} {r['seconds']:9.2f} {r['steps']:8,} {r['due']:10,} {r['queries']:10,} "
-                f"{1000 * r['seconds'] / max(r['due'], 1):11.3f}  {'yes' if not diff else 'NO: ' + ', '.join(diff)}")
+                f"{names[v]:34} {r['seconds']:8.2f} {self._cpu_total(r):>12} {r['steps']:8,} {r['due']:10,} "
+                f"{r['queries']:9,} {1000 * r['seconds'] / max(r['due'], 1):11.3f}  "
+                f"{'yes' if not diff else 'NO: ' + ', '.join(diff)}")
         if "C" in results:
-            c = results["C"]["seconds"]
+            c = results["C"]
             for v in "AB":
                 if v in results:
-                    self.stdout.write(f"  ratio {v}/C: {results[v]['seconds'] / c:8.1f}x"
+                    r = results[v]
+                    cpu = ""
+                    if r["cpu_pg"] is not None and c["cpu_pg"] is not None:
+                        cpu = f"   CPU {(r['cpu_py'] + r['cpu_pg']) / max(c['cpu_py'] + c['cpu_pg'], 0.01):8.1f}x"
+                    self.stdout.write(f"  ratio {v}/C: wall {r['seconds'] / c['seconds']:8.1f}x{cpu}"
                                       + ("   (SPEC §10 target: ≤ 2x)" if v == "A" else ""))
         chk = ref["check"]
         self.stdout.write("What changed (from the first variant run; the others compared by hash):")
@@ -630,4 +663,6 @@ class Command(BaseCommand):
         self.stdout.write("Caveats: all variants run inside the benchmark's transaction (each rolled back to a savepoint), "
                           "so the sweep's per-case transactions are savepoints — no per-case COMMIT/WAL flush — and the "
                           "letters' on_commit(outbox_kick) broker calls never run; later variants also see the earlier "
-                          "ones' dead rows. Order run: " + "".join(results))
+                          "ones' dead rows. CPU = this process + its PostgreSQL backend (read from /proc; '?' when the "
+                          "server is elsewhere): steadier than wall time on a busy machine. Order run: " + "".join(results))
+        self.stdout.write(f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.")
