@@ -46,7 +46,7 @@ def document_store(*, uploaded, purpose: str, actor, case=None, field: str = "do
     """Check and store one uploaded file (a Django UploadedFile or anything with .name, .size, .read)."""
     if uploaded is None:
         raise CaseActionError("Choose a file to upload.", field=field)
-    raw_name = getattr(uploaded, "name", "") or ""
+    raw_name = getattr(uploaded, "raw_name", None) or getattr(uploaded, "name", "") or ""
     if ".." in raw_name.replace("\\", "/").split("/") or raw_name.startswith(("/", "\\")) or "\x00" in raw_name:
         raise CaseActionError("The file name must not contain a folder path.", field=field)
     size = getattr(uploaded, "size", None)

@@ -667,3 +667,4 @@ from .policy_models import (  # noqa: E402,F401,I001
     RecoveryThreshold,
     SelfCalculatedTerms,
 )
+from .final_amount_models import FinalAmountDispute, FinalConditionalPayment  # noqa: E402,F401,I001

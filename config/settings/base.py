@@ -138,6 +138,11 @@ X_FRAME_OPTIONS = "DENY"
 # Uploads: the largest file accepted (documents are checked by content, SPEC §9).
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "recovery.upload_handlers.RawNameUploadHandler",  # keeps the name the client sent, to refuse paths
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- I18N: dates are calendar dates in the contractor's time zone ----------------------------

@@ -237,8 +237,8 @@ def test_with_redis_down_an_admin_step_succeeds_fast_and_the_outbox_drains_once_
 # --- 3. a worker SIGKILLed in the middle of a sweep ------------------------------------------------
 
 
-N_CASES = 24
-CHUNK = 4
+N_CASES = 16
+CHUNK = 3
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing_and_the_next_sweep_doubles_nothing(broker, redis_db, start_worker):

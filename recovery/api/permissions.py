@@ -1,0 +1,49 @@
+"""What each part of a case the API shows or changes needs, on top of recovery.access (SPEC §8).
+
+recovery.access decides *whether* a user sees a case (`cases_for`) and in which role (`access_to`);
+this module only names which roles each part of the API is for. No view filters cases by hand:
+every case, letter and document is found through `access.cases_for` first.
+
+| part                                   | staff | POR | CTR (unexpired) | debtor (insurer LOA) | reporter |
+| -------------------------------------- | ----- | --- | --------------- | -------------------- | -------- |
+| case list / case summary               | yes   | yes | yes             | yes                  | yes      |
+| claims, letters (+ PDF), balance,      | yes   | yes | yes             | yes                  | no       |
+| ledger rows, settlement figures        |       |     |                 |                      |          |
+| history (who did what, internal notes) | yes   | no  | no              | no                   | no       |
+| steps (POST …/actions/{action}/)       | access.may_take decides, per step                                        |
+| settlement details, option elections   | yes*  | yes | no              | no                   | no       |
+| disputes                               | access.may_take(…, "open_dispute")                                       |
+| payments                               | yes*  | no  | no              | no                   | no       |
+| documents on a case                    | yes*  | yes | no              | yes                  | no       |
+
+(*) staff who may work cases (`recovery.transition_recoverycase`, i.e. CaseAccess.act).
+
+A CTR lets the named party "see and receive copies" (SPEC §8): the letters they receive copies of and
+the debt those letters state, so CTR holders see the ledger rows as the portal shows them — but they
+may not act. An insurer that only *reported* the case (its occurrence names the insurer, the
+beneficiary is the debtor) sees that the case exists and where it stands, not the beneficiary's
+claims (diagnoses) or debt: a reporter holds no consent from the beneficiary.
+"""
+
+from recovery.access import CaseAccess
+
+DETAIL_ROLES = frozenset({"staff", "por", "ctr", "debtor"})
+HISTORY_ROLES = frozenset({"staff"})
+SETTLEMENT_ROLES = frozenset({"staff", "por"})
+ELECTION_ROLES = frozenset({"staff", "por"})
+PAYMENT_ROLES = frozenset({"staff"})
+DOCUMENT_ROLES = frozenset({"staff", "por", "debtor"})
+
+
+def sees_details(access: CaseAccess) -> bool:
+    return access.view and access.role in DETAIL_ROLES
+
+
+def sees_history(access: CaseAccess) -> bool:
+    return access.view and access.role in HISTORY_ROLES
+
+
+def may_operate(access: CaseAccess, roles) -> bool:
+    """May this user record something on the case that is not a state change (settlement details,
+    an election, a payment, a document)? Acting roles only: a CTR or a reporter never acts."""
+    return access.act and access.role in roles

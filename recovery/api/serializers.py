@@ -1,0 +1,388 @@
+"""What the API shows and accepts. Money is a string with two decimals ("1200.00"), never a float;
+dates are ISO (YYYY-MM-DD). Serializers only shape and type data: the rules are in the services."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recovery import tracks
+from recovery.models import (
+    CaseEvent,
+    Claim,
+    DebtEvent,
+    Dispute,
+    LedgerEntry,
+    Letter,
+    OptionElection,
+    RecoveryCase,
+    Settlement,
+    UploadedDocument,
+)
+from recovery.tracks import State
+
+from . import permissions
+
+MAX_ID = 2**63 - 1
+
+
+def Money(**kwargs):  # noqa: N802 — a field factory that reads like a field class
+    """A dollar amount: a string with two decimals in and out; never negative, never sub-cent."""
+    kwargs.setdefault("max_digits", 14)
+    kwargs.setdefault("decimal_places", 2)
+    kwargs.setdefault("coerce_to_string", True)
+    if not kwargs.get("read_only"):
+        kwargs.setdefault("min_value", Decimal("0"))
+    return serializers.DecimalField(**kwargs)
+
+
+def _absolute(request, name, *args):
+    path = reverse(name, args=args)
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class BalanceSerializer(serializers.Serializer):
+    principal = Money(read_only=True)
+    interest = Money(read_only=True)
+    total = Money(read_only=True, help_text="Principal plus assessed interest")
+    refund_owed = Money(read_only=True)
+
+
+class ActionSerializer(serializers.Serializer):
+    action = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    track_label = serializers.CharField(source="get_track_display", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    beneficiary_name = serializers.CharField(source="beneficiary.full_name", read_only=True)
+    mbi = serializers.CharField(source="beneficiary.mbi_display", read_only=True,
+                                help_text="The beneficiary's MBI, dashed (1EG4-TE5-MK73)")
+    caseworker_name = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    demand_amount = Money(read_only=True, allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RecoveryCase
+        fields = ["id", "number", "track", "track_label", "state", "state_label", "beneficiary_name", "mbi",
+                  "caseworker", "caseworker_name", "opened_on", "next_due_date", "next_due_reason", "overdue",
+                  "demand_date", "demand_amount", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_caseworker_name(self, case) -> str:
+        worker = case.caseworker
+        return (worker.get_full_name() or worker.get_username()) if worker else ""
+
+    def get_overdue(self, case) -> bool:
+        return bool(case.next_due_date and case.next_due_date < timezone.localdate())
+
+    def get_url(self, case) -> str:
+        return _absolute(self.context.get("request"), "api:case-detail", case.pk)
+
+
+class SettlementSerializer(serializers.ModelSerializer):
+    """Settlement details (SPEC §3.1): date, gross amount, attorney fees and other procurement costs."""
+
+    gross_amount = Money()
+    attorney_fees = Money(required=False, default=Decimal("0.00"))
+    other_costs = Money(required=False, default=Decimal("0.00"))
+    procurement_costs = Money(read_only=True, help_text="What counts against the recovery (§411.37)")
+    received_on = serializers.DateField(required=False, help_text="When the details were received (default today)")
+
+    class Meta:
+        model = Settlement
+        fields = ["settlement_date", "gross_amount", "attorney_fees", "other_costs", "procurement_costs",
+                  "costs_borne_by_beneficiary", "claim_was_disputed", "other_settlement_expected", "source",
+                  "received_on"]
+        extra_kwargs = {"source": {"required": False,
+                                   "help_text": "Staff only: 'section_111' for an insurer's report; "
+                                                "representatives always report for the beneficiary"}}
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    role = serializers.SerializerMethodField(help_text="Your role on this case: staff, por, ctr, debtor, reporter")
+    may_act = serializers.SerializerMethodField(help_text="Whether your role may take any step on this case")
+    available_actions = serializers.SerializerMethodField(help_text="The steps you may take now")
+    balance = serializers.SerializerMethodField(help_text="Empty before the demand, or when your role does not "
+                                                          "see the debt")
+    settlement = serializers.SerializerMethodField()
+    debtor = serializers.CharField(source="debtor_name", read_only=True,
+                                   help_text="Who owes the debt: the beneficiary, or the plan/insurer")
+    hold_reason = serializers.SerializerMethodField(help_text="Staff only")
+    links = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = CaseListSerializer.Meta.fields + [
+            "role", "may_act", "available_actions", "debtor", "incident_date", "termination_date", "rar_date",
+            "cpl_date", "cpn_date", "payment_notice_date", "response_date", "demand_without_reduction", "itr_date",
+            "referral_notice_date", "referral_date", "closed_date", "return_state", "appeal_level", "hold_reason",
+            "balance", "settlement", "links",
+        ]
+        read_only_fields = fields
+
+    @property
+    def _access(self):
+        return self.context["access"]
+
+    def get_role(self, case) -> str:
+        return self._access.role
+
+    def get_may_act(self, case) -> bool:
+        return self._access.act
+
+    @extend_schema_field(ActionSerializer(many=True))
+    def get_available_actions(self, case):
+        request = self.context.get("request")
+        return [{"action": a, "label": tracks.ACTION_LABELS[a],
+                 "url": _absolute(request, "api:case-action", case.pk, a)}
+                for a in self.context.get("actions", [])]
+
+    @extend_schema_field(BalanceSerializer(allow_null=True))
+    def get_balance(self, case):
+        balance = self.context.get("balance")
+        if balance is None:
+            return None
+        return BalanceSerializer({"principal": balance.principal, "interest": balance.interest,
+                                  "total": balance.total, "refund_owed": balance.refund_owed}).data
+
+    @extend_schema_field(SettlementSerializer(allow_null=True, read_only=True))
+    def get_settlement(self, case):
+        if not permissions.sees_details(self._access):
+            return None
+        try:
+            return SettlementSerializer(case.settlement).data
+        except Settlement.DoesNotExist:
+            return None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_hold_reason(self, case) -> str:
+        return case.hold_reason if self._access.role == "staff" else ""
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "uri"}})
+    def get_links(self, case):
+        request = self.context.get("request")
+        access = self._access
+        links = {}
+        if permissions.sees_details(access):
+            for part in ("claims", "letters", "ledger"):
+                links[part] = _absolute(request, f"api:case-{part}", case.pk)
+        if permissions.sees_history(access):
+            links["history"] = _absolute(request, "api:case-history", case.pk)
+        return links
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    amount_paid = Money(read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = ["id", "claim_number", "provider_name", "provider_npi", "service_from", "service_to",
+                  "diagnosis_codes", "amount_paid", "paid_date", "status"]
+        read_only_fields = fields
+
+
+class RecipientSerializer(serializers.Serializer):
+    role = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    amount = Money(read_only=True, allow_null=True)
+    recipients = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField(help_text="Download the letter as a PDF")
+
+    class Meta:
+        model = Letter
+        fields = ["id", "kind", "kind_label", "letter_date", "amount", "recipients", "pdf_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(RecipientSerializer(many=True))
+    def get_recipients(self, letter):
+        return [{"role": r.get("role", ""), "name": r.get("name", "")} for r in letter.recipients]
+
+    def get_pdf_url(self, letter) -> str:
+        return _absolute(self.context.get("request"), "api:letter-pdf", letter.pk)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    amount = Money(read_only=True)
+    principal = Money(read_only=True, help_text="Change in principal owed (negative: a reduction)")
+    interest = Money(read_only=True, help_text="Change in interest owed")
+    refund_owed = Money(read_only=True, help_text="Change in refund owed")
+    base = Money(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "kind", "entry_date", "amount", "principal", "interest", "refund_owed", "period", "base",
+                  "reverses", "note"]
+        read_only_fields = fields
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    action_label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "at", "effective_date", "actor_name", "action", "action_label", "from_state", "to_state",
+                  "reason"]
+        read_only_fields = fields
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UploadedDocument
+        fields = ["key", "case", "purpose", "original_name", "content_type", "size", "sha256", "uploaded_at",
+                  "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, doc) -> str:
+        return _absolute(self.context.get("request"), "api:document-detail", doc.key)
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    claims = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    documents = DocumentSerializer(many=True, read_only=True, source="api_documents")
+
+    class Meta:
+        model = Dispute
+        fields = ["id", "received_date", "filed_by", "grounds", "claims", "from_state", "outcome", "documents"]
+        read_only_fields = fields
+
+
+class ElectionSerializer(serializers.ModelSerializer):
+    expected_settlement = Money(read_only=True, allow_null=True)
+    submitted_amount = Money(read_only=True, allow_null=True)
+    final_amount = Money(read_only=True, allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = OptionElection
+        fields = ["id", "kind", "elected_on", "status", "reasons", "injury_date", "care_completed_date",
+                  "physician_attestation", "expected_settlement", "submitted_amount", "final_amount", "answered_on"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = Money(read_only=True)
+    received_on = serializers.DateField(source="event_date", read_only=True)
+    balance = serializers.SerializerMethodField()
+    case_state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DebtEvent
+        fields = ["id", "amount", "received_on", "balance", "case_state"]
+        read_only_fields = fields
+
+    @extend_schema_field(BalanceSerializer)
+    def get_balance(self, event):
+        b = self.context["balance"]
+        return BalanceSerializer({"principal": b.principal, "interest": b.interest, "total": b.total,
+                                  "refund_owed": b.refund_owed}).data
+
+    @extend_schema_field(serializers.ChoiceField(choices=State.choices))
+    def get_case_state(self, event):
+        return self.context["case_state"]
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# --- input -----------------------------------------------------------------------------------------
+
+
+class _StepInput(serializers.Serializer):
+    on = serializers.DateField(required=False, help_text="The date the step counts from (default today); "
+                                                         "letters bear it. Not in the future.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ActionInputSerializer(_StepInput):
+    """One body for every step; each step reads only its own parameters and refuses the others."""
+
+    expected_state = serializers.ChoiceField(
+        choices=State.choices,
+        help_text="The state you saw: if the case has moved since, the step is refused with 409")
+    claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
+                                   help_text="open_dispute: ids of the related claims disputed")
+    filed_by = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                     help_text="open_dispute: who filed it (default: you)")
+    grounds = serializers.CharField(required=False, allow_blank=True, max_length=5000,
+                                    help_text="open_dispute: why the claims are unrelated")
+    outcome = serializers.ChoiceField(
+        choices=[c for c in Dispute.Outcome.choices if c[0] != Dispute.Outcome.PENDING], required=False,
+        help_text="decide_dispute")
+    removed_claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                           required=False, help_text="decide_dispute: ids of claims found unrelated")
+    favourable = serializers.BooleanField(required=False, help_text="decide_appeal/waiver/challenge")
+    reduced_to = Money(required=False, allow_null=True,
+                       help_text="decide_appeal/waiver/challenge, favourable: the debt after the decision")
+
+
+class DisputeInputSerializer(_StepInput):
+    claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
+                                   help_text="Ids of the related claims disputed")
+    grounds = serializers.CharField(max_length=5000)
+    filed_by = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                     help_text="Who filed the dispute (default: you)")
+    expected_state = serializers.ChoiceField(choices=State.choices, required=False,
+                                             help_text="The state you saw (409 if the case has moved since)")
+    documents = serializers.ListField(child=serializers.FileField(allow_empty_file=False), required=False,
+                                      help_text="Evidence: PDF, PNG, JPEG or TIFF files (multipart only)")
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    amount = Money()
+    received_on = serializers.DateField()
+
+
+class ElectionInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=OptionElection.Kind.choices)
+    elected_on = serializers.DateField(required=False, help_text="Default today; not in the future")
+    injury_date = serializers.DateField(required=False, help_text="self_calculated: required")
+    care_completed_date = serializers.DateField(required=False, allow_null=True, help_text="self_calculated")
+    physician_attestation = serializers.BooleanField(required=False, default=False, help_text="self_calculated")
+    expected_settlement = Money(required=False, help_text="self_calculated: required")
+    submitted_amount = Money(required=False, help_text="self_calculated: the amount you calculated (required)")
+
+    SELF_CALCULATED_REQUIRED = ("injury_date", "expected_settlement", "submitted_amount")
+
+    def validate(self, data):
+        if data["kind"] == OptionElection.Kind.SELF_CALCULATED:
+            missing = {f: ["This field is required for the self-calculated option."]
+                       for f in self.SELF_CALCULATED_REQUIRED if data.get(f) is None}
+            if missing:
+                raise serializers.ValidationError(missing)
+        else:
+            extra = [f for f in (*self.SELF_CALCULATED_REQUIRED, "care_completed_date") if data.get(f) is not None]
+            if extra:
+                raise serializers.ValidationError({extra[0]: ["Only the self-calculated option takes this."]})
+        return data
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, help_text="PDF, PNG, JPEG or TIFF")
+    purpose = serializers.ChoiceField(choices=UploadedDocument.Purpose.choices)
+    case = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID,
+                                    help_text="The case it is for (optional)")
+
+
+# Error bodies, for the schema: a field's messages, or `non_field_errors`.
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"on": ["A step cannot be dated in the future."]},
+}
