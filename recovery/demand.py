@@ -85,6 +85,12 @@ def demand_computation(*, case: RecoveryCase, on: date) -> DemandComputation:
             else:
                 steps.append(f"Self-calculated option: the case settled after {last_day}, so the final amount "
                              "given no longer holds; the conditional payments are used.")
+        from .final_amount import final_amount_for_demand  # SPEC §5.6: a final amount that holds
+
+        held, note = final_amount_for_demand(case=case, settlement=settlement, on=on)
+        steps += [note] if note else []
+        if held is not None:
+            total = common["conditional_payments"] = held
     rule_fn = money.recovery_amount if case.track == Track.BENEFICIARY else money.recovery_from_primary_payer
     result = rule_fn(medicare_payments=total, settlement=settlement.gross_amount,
                      procurement_costs=settlement.procurement_costs, cpn_unanswered=unanswered)

@@ -1,17 +1,25 @@
 """Filters of the case list (django-filter). They narrow `access.cases_for(user)`; they never widen it."""
 
 import django_filters
+from django import forms
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from recovery.models import RecoveryCase
 from recovery.tracks import State, Track
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
 
 
 class CaseFilter(django_filters.FilterSet):
     track = django_filters.ChoiceFilter(choices=Track.choices)
     state = django_filters.MultipleChoiceFilter(choices=State.choices,
                                                 help_text="One or more states (repeat the parameter)")
-    caseworker = django_filters.NumberFilter(field_name="caseworker_id", min_value=1, max_value=2**63 - 1,
+    caseworker = IdFilter(field_name="caseworker_id", min_value=1, max_value=2**63 - 1,
                                              help_text="The id of the caseworker the case is assigned to")
     next_due_date = django_filters.DateFromToRangeFilter(
         help_text="next_due_date_after / next_due_date_before (inclusive, YYYY-MM-DD)")

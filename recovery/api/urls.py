@@ -1,4 +1,29 @@
-"""The REST API (issue 5) — being built."""
+"""The REST API (SPEC §3, §8, §9): /api/… — see recovery/api/views.py for who gets what."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from . import views
 
 app_name = "api"
-urlpatterns = []
+
+urlpatterns = [
+    path("cases/", views.CaseListView.as_view(), name="case-list"),
+    path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<int:pk>/claims/", views.CaseClaimsView.as_view(), name="case-claims"),
+    path("cases/<int:pk>/letters/", views.CaseLettersView.as_view(), name="case-letters"),
+    path("cases/<int:pk>/ledger/", views.CaseLedgerView.as_view(), name="case-ledger"),
+    path("cases/<int:pk>/history/", views.CaseHistoryView.as_view(), name="case-history"),
+    path("cases/<int:pk>/actions/<str:action>/", views.CaseActionView.as_view(), name="case-action"),
+    path("cases/<int:pk>/settlement/", views.SettlementView.as_view(), name="case-settlement"),
+    path("cases/<int:pk>/disputes/", views.DisputeView.as_view(), name="case-disputes"),
+    path("cases/<int:pk>/payments/", views.PaymentView.as_view(), name="case-payments"),
+    path("cases/<int:pk>/elections/", views.ElectionView.as_view(), name="case-elections"),
+    path("letters/<int:pk>/pdf/", views.LetterPdfView.as_view(), name="letter-pdf"),
+    path("documents/", views.DocumentUploadView.as_view(), name="document-list"),
+    path("documents/<uuid:key>/", views.DocumentDownloadView.as_view(), name="document-detail"),
+    path("token/", views.TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -13,7 +13,7 @@ def create(apps, schema_editor):
     schema_editor.execute("""
         CREATE OR REPLACE FUNCTION recovery_refuse_rewrite() RETURNS trigger AS $$
         BEGIN
-            RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            RAISE EXCEPTION '%% rows are append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
         END;
         $$ LANGUAGE plpgsql;
     """)

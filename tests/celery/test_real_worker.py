@@ -10,6 +10,7 @@ Cases are built through the real services (tests/recovery's walker) in 2023 and 
 2023-2024: steps cannot be dated in the future, and a sweep cannot act for a day that has not come.
 """
 
+import base64
 import json
 import logging
 import signal
@@ -102,6 +103,15 @@ def wait_task(worker, task_id, what):
     return worker.task_results(task_id)[0]
 
 
+def task_args(message) -> list:
+    """The positional arguments of a Celery message as kombu stores it in Redis."""
+    body = message["body"]
+    if message.get("properties", {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    args, _kwargs, _embed = json.loads(body)
+    return args
+
+
 def free_port() -> int:
     """A local TCP port nothing listens on (bound and released: connecting to it is refused)."""
     with socket.socket() as s:
@@ -147,7 +157,7 @@ def test_a_sweep_on_a_real_worker_does_each_due_step_once_and_a_second_sweep_cha
     # The same sweep again: nothing is due, nothing changes.
     before = snapshot(ids)
     again_id = publish(tasks.sweep_deadlines.s(as_of=as_of.isoformat(), chunk_size=2))
-    wait_task(worker, again_id, "the second sweep")
+    assert wait_task(worker, again_id, "the second sweep") == "0"  # no case due
     wait_idle(redis_db)
     assert snapshot(ids) == before
 
@@ -266,16 +276,23 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_the_next_sweep_doubles_noth
     per_case = CaseEvent.objects.filter(case_id__in=ids, actor_name=SYSTEM).values("case_id").annotate(n=Count("id"))
     assert {row["n"] for row in per_case} == {3}
     # The message the killed worker held stays unacknowledged (Redis gives it back only after the
-    # visibility timeout, an hour); chunks it had not reached stay queued.
+    # visibility timeout, an hour); the chunks it had not reached stay queued.
+    touched_at_kill = set(CaseEvent.objects.filter(case_id__in=ids, actor_name=SYSTEM)
+                          .values_list("case_id", flat=True))
     stale = set(redis_db.hkeys("unacked"))
+    held = [json.loads(redis_db.hget("unacked", tag))[0] for tag in stale]
+    lost = {pk for message in held if message["headers"]["task"] == "recovery.sweep_chunk"
+            for pk in task_args(message)[0]} - touched_at_kill
     queued, _ = queued_and_unacked(redis_db)
-    print(f"\nkilled the worker with {done_at_kill}/{N_CASES} cases done, {len(stale)} message(s) unacked, "
-          f"{queued} queued")
+    print(f"\nkilled the worker with {done_at_kill}/{N_CASES} cases done, {len(stale)} message(s) unacked "
+          f"({len(lost)} of its cases not done), {queued} queued")
 
-    # A new worker (two processes: the queued chunks and the next sweep's chunks overlap), and the
-    # next sweep.
+    # A new worker (two processes) takes the queued chunks, then the next sweep: it finds the cases
+    # of the killed chunk still due — nothing else will bring them (their message is held) — and
+    # whatever the queued chunks have not finished yet; each case locks its row, so none is doubled.
     second = start_worker(concurrency=2)
-    publish(tasks.sweep_deadlines.s(as_of=as_of.isoformat(), chunk_size=CHUNK))
+    next_sweep = publish(tasks.sweep_deadlines.s(as_of=as_of.isoformat(), chunk_size=CHUNK))
+    assert int(wait_task(second, next_sweep, "the next sweep")) >= len(lost)
     wait_until(lambda: cases_touched(ids) == N_CASES, "every case swept", worker=second)
     wait_idle(redis_db, ignore_tags=stale)
     assert not second.problems(), "\n".join(second.problems())
@@ -295,10 +312,10 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_the_next_sweep_doubles_noth
     # The visibility timeout passing (simulated): Redis gives back what the killed worker held; the
     # new worker runs it again, and a chunk finds its cases' steps done and changes nothing.
     before = snapshot(ids)
-    held = [json.loads(redis_db.hget("unacked", tag))[0]["headers"] for tag in stale]
     with Connection(REDIS_TEST_URL, transport_options={"visibility_timeout": 0}) as conn:
         conn.default_channel.qos.restore_visible(num=100)
-    for headers in held:
+    for message in held:
+        headers = message["headers"]
         result = wait_task(second, headers["id"], f"the redelivered {headers['task']}")
         if headers["task"] == "recovery.sweep_chunk":
             assert result == "0"

@@ -1,0 +1,581 @@
+"""The REST API (SPEC §3, §8, §9): the same steps for staff and people outside, through the same services.
+
+Every view finds its case through `access.cases_for(request.user)` (a case outside it is a 404, as if
+it did not exist) and asks `access.access_to` / `access.may_take` what the user may do; every read of
+a beneficiary's data and every write is audit-logged (`channel="api"`, ids only). Refusals:
+
+- 401 no or bad credentials; 403 the case is visible but this part or step is not for your role;
+- 404 no such case (or not yours); 400 bad input, `{"field": ["message"]}` (`non_field_errors` when no
+  single field is at fault) and nothing changed; 409 the case moved since you loaded it.
+"""
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, generics, parsers, renderers, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from recovery import access, audit, ledger, options, services, tracks
+from recovery.documents import document_bytes, document_store
+from recovery.errors import CaseActionError, StaleCaseError
+from recovery.models import CaseEvent, Claim, LedgerEntry, Letter, RecoveryCase, Settlement, UploadedDocument
+from recovery.outbox import letter_pdf_bytes
+from recovery.pdf import letter_filename
+from recovery.portal.documents import may_read_document
+from recovery.selectors import debt_balance
+
+from . import permissions
+from . import serializers as s
+from .filters import CaseFilter
+from .services import SettlementInputError, settlement_record
+
+A = audit.A
+OUTCOME = audit.AuditEvent.Outcome
+CASE_TYPE = "recovery.RecoveryCase"
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+ACTION_NAMES = list(tracks.ACTIONS)
+# The parameters each step takes besides on / reason / expected_state (recovery.services.ACTIONS).
+STEP_PARAMS = {
+    "open_dispute": ("claims", "filed_by", "grounds"),
+    "decide_dispute": ("outcome", "removed_claims"),
+    "decide_appeal": ("favourable", "reduced_to"),
+    "decide_waiver": ("favourable", "reduced_to"),
+    "decide_challenge": ("favourable", "reduced_to"),
+}
+ALL_STEP_PARAMS = {p for params in STEP_PARAMS.values() for p in params}
+
+# --- schema helpers -------------------------------------------------------------------------------
+
+E400 = OpenApiResponse(s.FIELD_ERRORS_SCHEMA, description="Bad input: the field at fault and why; nothing changed")
+E401 = OpenApiResponse(s.ErrorSerializer, description="No or invalid credentials")
+E403 = OpenApiResponse(s.ErrorSerializer, description="The case is visible, but this is not for your role")
+E404 = OpenApiResponse(s.ErrorSerializer, description="No such case (or not one you may see)")
+E409 = OpenApiResponse(s.ErrorSerializer, description="The case moved since you loaded it: reload and retry")
+E429 = OpenApiResponse(s.ErrorSerializer, description="Too many requests")
+READ_ERRORS = {401: E401, 403: E403, 404: E404, 429: E429}
+WRITE_ERRORS = {400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 429: E429}
+CASE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The case id")
+
+
+def field_errors(exc: CaseActionError) -> dict:
+    if isinstance(exc, SettlementInputError):
+        return {(NON_FIELD if f == "__all__" else f): list(m) for f, m in exc.errors.items()}
+    return {exc.field or NON_FIELD: [exc.message]}
+
+
+class BinaryRenderer(renderers.BaseRenderer):
+    """Lets a client ask for a file (Accept: application/pdf …); errors still come back as JSON text."""
+
+    media_type = "*/*"
+    format = "bin"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return renderers.JSONRenderer().render(data)
+
+
+# --- the base ----------------------------------------------------------------------------------------
+
+
+class ApiView(generics.GenericAPIView):
+    # Token first, so that a request without credentials is answered 401 with `WWW-Authenticate: Token`.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [parsers.JSONParser]
+
+    def audit(self, action, obj=None, **kwargs):
+        return audit.record(self.request, action, obj, channel="api", **kwargs)
+
+    def visible_case(self, pk, *, part="case") -> tuple[RecoveryCase, access.CaseAccess]:
+        """The case if this user may see it (access.cases_for), with what they may do on it; else 404."""
+        case = (access.cases_for(self.request.user)
+                .select_related("beneficiary", "caseworker", "debtor_payer", "occurrence").filter(pk=pk).first())
+        if case is None:
+            self.audit(A.VIEW, object_type=CASE_TYPE, object_id=pk, outcome=OUTCOME.DENIED, detail=part)
+            raise exceptions.NotFound("No such case.")
+        return case, access.access_to(self.request.user, case)
+
+    def refuse(self, action, case, part, message):
+        self.audit(action, case, outcome=OUTCOME.DENIED, detail=part)
+        raise exceptions.PermissionDenied(message)
+
+    def refused(self, case, part, exc: CaseActionError, action=A.ACT):
+        self.audit(action, case, outcome=OUTCOME.REFUSED, detail=part)
+        if isinstance(exc, StaleCaseError):
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(field_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+
+    def invalid(self, case, part, serializer, action=A.ACT):
+        """Bad input caught before any service ran: audited as refused, answered 400, nothing changed."""
+        if not serializer.is_valid():
+            self.audit(action, case, outcome=OUTCOME.REFUSED, detail=part)
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        return None
+
+    def case_detail(self, case, acc, *, code=status.HTTP_200_OK):
+        case = (RecoveryCase.objects.select_related("beneficiary", "caseworker", "debtor_payer", "occurrence")
+                .get(pk=case.pk))
+        balance = debt_balance(case=case) if case.demand_date and permissions.sees_details(acc) else None
+        actions = services.actions_available(case=case, user=self.request.user) if acc.view else []
+        context = {"request": self.request, "access": acc, "balance": balance, "actions": actions}
+        return Response(s.CaseDetailSerializer(case, context=context).data, status=code)
+
+
+# --- cases ---------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["cases"])
+class CaseListView(ApiView, generics.ListAPIView):
+    """The cases you may see (SPEC §8), newest first, 50 a page."""
+
+    serializer_class = s.CaseListSerializer
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return access.cases_for(self.request.user).select_related("beneficiary", "caseworker")
+
+    @extend_schema(operation_id="cases_list", responses={200: s.CaseListSerializer(many=True), 400: E400,
+                                                         401: E401, 404: OpenApiResponse(s.ErrorSerializer,
+                                                                                         description="No such page"),
+                                                         429: E429})
+    def get(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        self.audit(A.LIST, objects=page, object_type=CASE_TYPE)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["cases"])
+class CaseDetailView(ApiView):
+    serializer_class = s.CaseDetailSerializer
+
+    @extend_schema(operation_id="cases_retrieve", parameters=[CASE_ID],
+                   responses={200: s.CaseDetailSerializer, **READ_ERRORS})
+    def get(self, request, pk):
+        """One case: its dates, amounts, balance and the steps you may take now."""
+        case, acc = self.visible_case(pk)
+        self.audit(A.VIEW, case)
+        return self.case_detail(case, acc)
+
+
+class CasePartView(ApiView, generics.ListAPIView):
+    """A paginated list hanging off one case, for the roles `allowed` names."""
+
+    part = ""
+    allowed = staticmethod(permissions.sees_details)
+
+    def part_queryset(self, case):
+        raise NotImplementedError
+
+    def get(self, request, pk):
+        case, acc = self.visible_case(pk, part=self.part)
+        if not self.allowed(acc):
+            self.refuse(A.VIEW, case, self.part, f"Your role on this case ({acc.role}) does not see its {self.part}.")
+        page = self.paginate_queryset(self.part_queryset(case))
+        self.audit(A.VIEW, case, objects=page, detail=self.part)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["cases"], parameters=[CASE_ID])
+class CaseClaimsView(CasePartView):
+    """The Medicare claims on the case (related, unrelated, disputed)."""
+
+    part = "claims"
+    serializer_class = s.ClaimSerializer
+    queryset = Claim.objects.none()
+
+    def part_queryset(self, case):
+        return case.claims.order_by("service_from", "claim_number", "id")
+
+    @extend_schema(operation_id="cases_claims_list", responses={200: s.ClaimSerializer(many=True), **READ_ERRORS})
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+@extend_schema(tags=["cases"], parameters=[CASE_ID])
+class CaseLettersView(CasePartView):
+    """The letters issued on the case, each with a link to its PDF."""
+
+    part = "letters"
+    serializer_class = s.LetterSerializer
+    queryset = Letter.objects.none()
+
+    def part_queryset(self, case):
+        return case.letters.order_by("letter_date", "id")
+
+    @extend_schema(operation_id="cases_letters_list", responses={200: s.LetterSerializer(many=True), **READ_ERRORS})
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+@extend_schema(tags=["cases"], parameters=[CASE_ID])
+class CaseLedgerView(CasePartView):
+    """The debt's append-only ledger (SPEC §5.5), oldest row first. Empty before the demand."""
+
+    part = "ledger"
+    serializer_class = s.LedgerEntrySerializer
+    queryset = LedgerEntry.objects.none()
+
+    def part_queryset(self, case):
+        return case.ledger.order_by("id")
+
+    @extend_schema(operation_id="cases_ledger_list",
+                   responses={200: s.LedgerEntrySerializer(many=True), **READ_ERRORS})
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+@extend_schema(tags=["cases"], parameters=[CASE_ID])
+class CaseHistoryView(CasePartView):
+    """Who did what, when, from which state to which, and why (staff only)."""
+
+    part = "history"
+    allowed = staticmethod(permissions.sees_history)
+    serializer_class = s.CaseEventSerializer
+    queryset = CaseEvent.objects.none()
+
+    def part_queryset(self, case):
+        return case.events.order_by("at", "id")
+
+    @extend_schema(operation_id="cases_history_list",
+                   responses={200: s.CaseEventSerializer(many=True), **READ_ERRORS})
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+
+# --- letters ---------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["letters"])
+class LetterPdfView(ApiView):
+    renderer_classes = [renderers.JSONRenderer, BinaryRenderer]
+
+    @extend_schema(
+        operation_id="letters_pdf", parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The letter (attachment)"),
+                   **READ_ERRORS},
+    )
+    def get(self, request, pk):
+        """A letter's PDF, as an attachment."""
+        letter = (Letter.objects.select_related("case__beneficiary", "case__debtor_payer")
+                  .filter(pk=pk, case__in=access.cases_for(request.user)).first())
+        if letter is None:
+            self.audit(A.DOWNLOAD, object_type="recovery.Letter", object_id=pk, outcome=OUTCOME.DENIED)
+            raise exceptions.NotFound("No such letter.")
+        acc = access.access_to(request.user, letter.case)
+        if not permissions.sees_details(acc):
+            self.refuse(A.DOWNLOAD, letter, "letter", "Your role on this case does not see its letters.")
+        data = letter_pdf_bytes(letter)
+        self.audit(A.DOWNLOAD, letter)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- steps -------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["steps"])
+class CaseActionView(ApiView):
+    serializer_class = s.ActionInputSerializer
+
+    @extend_schema(
+        operation_id="cases_action",
+        parameters=[CASE_ID, OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ACTION_NAMES,
+                                              description="The step (recovery.tracks.ACTION_LABELS)")],
+        request=s.ActionInputSerializer, responses={200: s.CaseDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk, action):
+        """Take one step on the case (recovery.services.case_act): 200 with the case as it now is."""
+        if action not in tracks.ACTION_LABELS:
+            raise exceptions.NotFound(f"No step '{action}'.")
+        case, acc = self.visible_case(pk, part=action)
+        if not access.may_take(request.user, case, action):
+            self.refuse(A.ACT, case, action, f"Your role on this case ({acc.role}) may not "
+                                              f"'{tracks.ACTION_LABELS[action]}'.")
+        serializer = self.get_serializer(data=request.data)
+        if (bad := self.invalid(case, action, serializer)) is not None:
+            return bad
+        data = dict(serializer.validated_data)
+        wanted = STEP_PARAMS.get(action, ())
+        stray = sorted(p for p in ALL_STEP_PARAMS - set(wanted) if p in data)
+        if stray:
+            return self.refused(case, action, CaseActionError(f"'{tracks.ACTION_LABELS[action]}' takes no {stray[0]}.",
+                                                              field=stray[0]))
+        params = {p: data[p] for p in wanted if p in data}
+        try:
+            if "claims" in wanted:
+                params["claims"] = self.case_claims(case, params.get("claims", []), "claims")
+                params["filed_by"] = params.get("filed_by") or self.person_name()
+            if "removed_claims" in wanted:
+                params["removed_claims"] = self.case_claims(case, params.get("removed_claims", []), "removed_claims")
+            services.case_act(case=case, action=action, actor=request.user, on=data.get("on"),
+                              reason=data.get("reason", ""), expected_state=data["expected_state"], **params)
+        except CaseActionError as exc:
+            return self.refused(case, action, exc)
+        self.audit(A.ACT, case, detail=action)
+        return self.case_detail(case, acc)
+
+    def person_name(self):
+        user = self.request.user
+        return user.get_full_name() or user.get_username()
+
+    @staticmethod
+    def case_claims(case, ids, field):
+        ids = list(dict.fromkeys(ids))
+        found = {c.pk: c for c in case.claims.filter(pk__in=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise CaseActionError(f"This case has no claim with id {missing[0]}.", field=field)
+        return [found[i] for i in ids]
+
+
+@extend_schema(tags=["steps"])
+class DisputeView(CaseActionView):
+    serializer_class = s.DisputeInputSerializer
+    parser_classes = [parsers.MultiPartParser, parsers.JSONParser]
+
+    @extend_schema(
+        operation_id="cases_disputes_create", parameters=[CASE_ID],
+        request={"multipart/form-data": s.DisputeInputSerializer, "application/json": s.DisputeInputSerializer},
+        responses={201: s.DisputeSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        """File a dispute of related claims on a CPL or CPN (SPEC §3.1), with evidence documents if any."""
+        case, acc = self.visible_case(pk, part="open_dispute")
+        if not access.may_take(request.user, case, "open_dispute"):
+            self.refuse(A.ACT, case, "open_dispute", f"Your role on this case ({acc.role}) may not file a dispute.")
+        serializer = self.get_serializer(data=request.data)
+        if (bad := self.invalid(case, "open_dispute", serializer)) is not None:
+            return bad
+        data = serializer.validated_data
+        try:
+            with transaction.atomic():
+                claims = self.case_claims(case, data["claims"], "claims")
+                services.case_act(case=case, action="open_dispute", actor=request.user, on=data.get("on"),
+                                  reason=data.get("reason", ""), expected_state=data.get("expected_state"),
+                                  claims=claims, filed_by=data.get("filed_by") or self.person_name(),
+                                  grounds=data["grounds"])
+                dispute = case.disputes.order_by("-id").first()
+                dispute.api_documents = [
+                    document_store(uploaded=f, purpose=UploadedDocument.Purpose.DISPUTE, actor=request.user,
+                                   case=case, field="documents")
+                    for f in data.get("documents", [])
+                ]
+        except CaseActionError as exc:
+            return self.refused(case, "open_dispute", exc)
+        self.audit(A.ACT, case, detail="open_dispute")
+        return Response(s.DisputeSerializer(dispute, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+# --- operations that are not state changes -------------------------------------------------------------
+
+
+@extend_schema(tags=["steps"])
+class SettlementView(ApiView):
+    serializer_class = s.SettlementSerializer
+
+    @extend_schema(
+        operation_id="cases_settlement_create", parameters=[CASE_ID], request=s.SettlementSerializer,
+        responses={201: OpenApiResponse(s.SettlementSerializer, description="Recorded"),
+                   200: OpenApiResponse(s.SettlementSerializer, description="Corrected"), **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        """Record the settlement details before the demand (SPEC §3.1): date, gross amount, attorney fees and
+        other procurement costs. Until the case acts on them they may be sent again to correct them."""
+        case, acc = self.visible_case(pk, part="record_settlement")
+        if not permissions.may_operate(acc, permissions.SETTLEMENT_ROLES):
+            self.refuse(A.ACT, case, "record_settlement",
+                        f"Your role on this case ({acc.role}) may not record settlement details.")
+        serializer = self.get_serializer(data=request.data)
+        if (bad := self.invalid(case, "record_settlement", serializer)) is not None:
+            return bad
+        details = dict(serializer.validated_data)
+        received_on = details.pop("received_on", None) or timezone.localdate()
+        if acc.role != "staff" and details.get("source", Settlement.Source.BENEFICIARY) != Settlement.Source.BENEFICIARY:
+            return self.refused(case, "record_settlement", CaseActionError(
+                "A representative reports the settlement for the beneficiary.", field="source"))
+        try:
+            settlement, created = settlement_record(case=case, actor=request.user, received_on=received_on, **details)
+        except CaseActionError as exc:
+            return self.refused(case, "record_settlement", exc)
+        self.audit(A.ACT, case, detail="record_settlement")
+        return Response(s.SettlementSerializer(settlement).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@extend_schema(tags=["steps"])
+class ElectionView(ApiView):
+    serializer_class = s.ElectionInputSerializer
+
+    @extend_schema(
+        operation_id="cases_elections_create", parameters=[CASE_ID], request=s.ElectionInputSerializer,
+        responses={201: OpenApiResponse(s.ElectionSerializer, description="Recorded: accepted, or refused with "
+                                                                           "its reasons"), **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        """Elect the fixed-percentage or self-calculated option before the demand (SPEC §5.3). An election
+        the rules refuse is still recorded, with its reasons (status "refused")."""
+        case, acc = self.visible_case(pk, part="elect_option")
+        if not permissions.may_operate(acc, permissions.ELECTION_ROLES):
+            self.refuse(A.ACT, case, "elect_option", f"Your role on this case ({acc.role}) may not elect an option.")
+        serializer = self.get_serializer(data=request.data)
+        if (bad := self.invalid(case, "elect_option", serializer)) is not None:
+            return bad
+        data = serializer.validated_data
+        kind = data["kind"]
+        elected_on = data.get("elected_on") or timezone.localdate()
+        try:
+            if kind == "fixed_percentage":
+                election = options.option_elect_fixed_percentage(case=case, elected_on=elected_on, actor=request.user)
+            else:
+                election = options.option_elect_self_calculated(
+                    case=case, elected_on=elected_on, injury_date=data["injury_date"],
+                    care_completed_date=data.get("care_completed_date"),
+                    physician_attestation=data.get("physician_attestation", False),
+                    expected_settlement=data["expected_settlement"], submitted_amount=data["submitted_amount"],
+                    actor=request.user)
+        except CaseActionError as exc:
+            return self.refused(case, f"elect_{kind}", exc)
+        self.audit(A.ACT, case, detail=f"elect_{kind}")
+        return Response(s.ElectionSerializer(election).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["steps"])
+class PaymentView(ApiView):
+    serializer_class = s.PaymentInputSerializer
+
+    @extend_schema(
+        operation_id="cases_payments_create", parameters=[CASE_ID], request=s.PaymentInputSerializer,
+        responses={201: s.PaymentSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        """Record a payment received (staff): interest due by its date first, then principal (SPEC §5.5).
+        A payment that clears the balance closes the case as paid."""
+        case, acc = self.visible_case(pk, part="record_payment")
+        if not permissions.may_operate(acc, permissions.PAYMENT_ROLES):
+            self.refuse(A.ACT, case, "record_payment", f"Your role on this case ({acc.role}) may not record payments.")
+        serializer = self.get_serializer(data=request.data)
+        if (bad := self.invalid(case, "record_payment", serializer)) is not None:
+            return bad
+        data = serializer.validated_data
+        try:
+            event = ledger.payment_record(case=case, amount=data["amount"], received_on=data["received_on"],
+                                          actor=request.user)
+        except CaseActionError as exc:
+            return self.refused(case, "record_payment", exc)
+        self.audit(A.ACT, case, detail="record_payment")
+        case.refresh_from_db(fields=["state"])
+        context = {"balance": debt_balance(case=case), "case_state": case.state}
+        return Response(s.PaymentSerializer(event, context=context).data, status=status.HTTP_201_CREATED)
+
+
+# --- documents -----------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["documents"])
+class DocumentUploadView(ApiView):
+    serializer_class = s.DocumentInputSerializer
+    parser_classes = [parsers.MultiPartParser]
+
+    @extend_schema(
+        operation_id="documents_create", request={"multipart/form-data": s.DocumentInputSerializer},
+        responses={201: s.DocumentSerializer, 400: E400, 401: E401, 403: E403, 429: E429},
+    )
+    def post(self, request):
+        """Upload a document (checked by its content: PDF, PNG, JPEG or TIFF; not empty; size-limited) — for a
+        case you may act on, or on its own (e.g. a POR or CTR before it is verified)."""
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            self.audit(A.CREATE, object_type="recovery.UploadedDocument", outcome=OUTCOME.REFUSED)
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        data = serializer.validated_data
+        case = None
+        if data.get("case") is not None:
+            case = access.cases_for(request.user).filter(pk=data["case"]).first()
+            if case is None:
+                self.audit(A.CREATE, object_type=CASE_TYPE, object_id=data["case"], outcome=OUTCOME.DENIED,
+                           detail="document")
+                return Response({"case": ["No such case."]}, status=status.HTTP_400_BAD_REQUEST)
+            if not permissions.may_operate(access.access_to(request.user, case), permissions.DOCUMENT_ROLES):
+                self.refuse(A.CREATE, case, "document", "Your role on this case may not add documents to it.")
+        try:
+            doc = document_store(uploaded=data["file"], purpose=data["purpose"], actor=request.user, case=case,
+                                 field="file")
+        except CaseActionError as exc:
+            self.audit(A.CREATE, object_type="recovery.UploadedDocument", outcome=OUTCOME.REFUSED)
+            return Response(field_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        self.audit(A.CREATE, doc)
+        return Response(s.DocumentSerializer(doc, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["documents"])
+class DocumentDownloadView(ApiView):
+    renderer_classes = [renderers.JSONRenderer, BinaryRenderer]
+
+    @extend_schema(
+        operation_id="documents_retrieve",
+        parameters=[OpenApiParameter("key", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={**{(200, t): OpenApiResponse(OpenApiTypes.BINARY, description="The document (attachment)")
+                      for t in ("application/pdf", "image/png", "image/jpeg", "image/tiff")},
+                   401: E401, 404: E404, 429: E429},
+    )
+    def get(self, request, key):
+        """Download an uploaded document — the same checks as the portal (recovery.portal.documents)."""
+        doc = UploadedDocument.objects.filter(key=key).first()
+        if doc is None or not may_read_document(request.user, doc):
+            if doc is not None:
+                self.audit(A.DOWNLOAD, doc, outcome=OUTCOME.DENIED)
+            raise exceptions.NotFound("No such document.")
+        data = document_bytes(doc)
+        self.audit(A.DOWNLOAD, doc)
+        response = HttpResponse(data, content_type=doc.content_type)
+        safe_name = doc.original_name.replace('"', "").encode("ascii", "replace").decode()
+        response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- token ----------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["auth"])
+class TokenView(ObtainAuthToken):
+    """DRF's obtain_auth_token, throttled as anonymous traffic. django-axes sees every attempt: DRF passes the
+    request to authenticate(), as AxesStandaloneBackend requires, and a locked-out user gets 429 here
+    even with the right password."""
+
+    authentication_classes = []
+    throttle_classes = [AnonRateThrottle]
+    parser_classes = [parsers.JSONParser, parsers.FormParser]
+
+    @extend_schema(
+        operation_id="token_create", request=AuthTokenSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: E400,
+                   429: E429},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        """Exchange a username and password for an API token; send it as `Authorization: Token <key>`."""
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
+                return Response({"detail": "Too many failed login attempts: the account is locked for a while."},
+                                status=status.HTTP_429_TOO_MANY_REQUESTS)
+            raise
+
