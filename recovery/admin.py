@@ -52,7 +52,7 @@ PERM_WORK = "recovery.transition_recoverycase"
 OPERATIONS = {
     "record_payment": ("Record a payment", PaymentForm,
                        lambda case, user, d: ledger.payment_record(case=case, actor=user, **d),
-                       lambda case: case.state in ledger.DEBT_STATES),
+                       lambda case: case.demand_date is not None and not case.is_closed),
     "record_refund": ("Record a refund paid", RefundForm,
                       lambda case, user, d: ledger.refund_record(case=case, actor=user, **d),
                       lambda case: case.demand_date is not None and services.debt_balance(case=case).refund_owed > 0),

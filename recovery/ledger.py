@@ -227,13 +227,14 @@ def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> D
     case = RecoveryCase.objects.get(pk=case.pk)
     if case.state == State.CLOSED_PAID:
         raise CaseActionError("This case is closed as paid; nothing is owed.", field="amount")
-    if case.state not in DEBT_STATES:
+    if case.state == State.CLOSED_NO_RECOVERY or not Debt.objects.filter(case=case).exists():
         raise CaseActionError("Payments are recorded once a demand has been issued.", field="amount")
     if received_on > today():
         raise CaseActionError("The payment cannot be dated in the future.", field="received_on")
     debt = _record_event(case, kind=DebtEvent.Kind.PAYMENT, amount=amount, on=received_on, actor=actor)
-    if debt_balance(case=case).total == ZERO and case.state not in REVIEW_STATES:
-        # Paid while under review: the decision closes it (with a refund if it goes the debtor's way).
+    if debt_balance(case=case).total == ZERO and case.state not in REVIEW_STATES | {State.ON_HOLD}:
+        # Paid while under review: the decision closes it (with a refund if it goes the debtor's way);
+        # paid while on hold: it closes once resumed.
         last = case.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
         case_act(case=case, action="close_paid", actor=actor, on=max(received_on, last), reason="Paid in full")
     return debt.events.order_by("-id").first()
@@ -275,11 +276,13 @@ def review_outcome(*, case: RecoveryCase, reduced_to, on: date) -> ReviewOutcome
     if reduced_to in (None, ""):
         raise CaseActionError("A favourable decision gives the reduced debt (0.00 cancels it).", field="reduced_to")
     reduced_to = parse_money(reduced_to, "reduced_to")
-    debt = case.debt
-    if reduced_to >= debt.principal:
-        raise CaseActionError(f"The reduced debt must be below the demanded principal (${debt.principal}).",
+    debt = Debt.objects.get(pk=case.debt.pk)
+    earlier = sum(debt.events.filter(kind=DebtEvent.Kind.ADJUSTMENT).values_list("amount", flat=True), ZERO)
+    current = debt.principal - earlier  # after earlier favourable decisions
+    if reduced_to >= current:
+        raise CaseActionError(f"The reduced debt must be below the principal as it stands (${current}).",
                               field="reduced_to")
-    reduction = debt.principal - reduced_to
+    reduction = current - reduced_to
     adjustment = money.PrincipalAdjustment(debt.demand_date, reduction, "review")
     schedule = schedule_for(debt, as_of=max(on, debt.posted_through), extra_events=[adjustment])
     paid = debt.events.filter(kind=DebtEvent.Kind.PAYMENT).exists()

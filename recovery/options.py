@@ -119,6 +119,10 @@ def option_answer_self_calculated(*, case: RecoveryCase, final_amount, answered_
         raise CaseActionError("There is no accepted self-calculated election to answer.")
     if answered_on < election.elected_on:
         raise CaseActionError("The answer cannot precede the election.", field="answered_on")
+    from .services import today
+
+    if answered_on > today():
+        raise CaseActionError("The answer cannot be dated in the future.", field="answered_on")
     election.final_amount = parse_money(final_amount, "final_amount")
     election.answered_on = answered_on
     election.status = ST.ANSWERED

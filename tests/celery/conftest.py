@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -31,6 +32,14 @@ PROJECT = HERE.parent.parent
 CELERY_BIN = Path(sys.executable).with_name("celery")
 READY_TIMEOUT = 45  # s: a worker that is not ready by then has failed to start
 DEADLINE = 60  # s: the longest any test waits for the worker to do something
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so a fixture can tell that its test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -218,12 +227,14 @@ def worker_env(tmp_path, redis_db):
     """The worker's environment: the test database, the Redis test database, files under tmp_path."""
     from django.db import connection
 
-    name = connection.settings_dict["NAME"]
+    db = connection.settings_dict  # NAME is pytest-django's test database by now
+    auth = quote(db["USER"] or "postgres", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    database_url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
     var = tmp_path / "worker-var"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "VAR_DIR")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.base",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
+        DATABASE_URL=database_url,
         REDIS_URL=REDIS_TEST_URL,
         CELERY_TASK_ALWAYS_EAGER="false",
         DEBUG="false",  # no per-query log growing in a long-lived worker
@@ -237,9 +248,10 @@ def worker_env(tmp_path, redis_db):
 
 
 @pytest.fixture
-def start_worker(transactional_db, worker_env, tmp_path):
+def start_worker(request, transactional_db, worker_env, tmp_path):
     """Start workers on demand; every one is stopped before the test's database is flushed (this
-    fixture depends on `transactional_db`, so it is torn down first)."""
+    fixture depends on `transactional_db`, so it is torn down first). Their logs are printed when the
+    test fails, or always with CELERY_TEST_SHOW_LOGS=1."""
     started: list[Worker] = []
 
     def start(concurrency=1, pool="prefork") -> Worker:
@@ -260,7 +272,8 @@ def start_worker(transactional_db, worker_env, tmp_path):
     yield start
     for worker in started:
         worker.stop()
-    if os.environ.get("CELERY_TEST_SHOW_LOGS"):
+    failed = getattr(request.node, "rep_call", None) is None or request.node.rep_call.failed
+    if failed or os.environ.get("CELERY_TEST_SHOW_LOGS"):
         for worker in started:
             print(f"\n----- {worker.log.name} -----\n{worker.output()}")
 

@@ -244,6 +244,31 @@ def test_with_redis_down_an_admin_step_succeeds_fast_and_the_outbox_drains_once_
     assert not worker.problems(), "\n".join(worker.problems())
 
 
+def test_with_redis_hung_an_admin_step_still_returns_within_the_bound(broker, client, caplog):
+    """A broker that accepts connections but never answers (a stalled server, a half-open network)
+    is the slow case: the publish waits for the socket timeout of the Redis transport options."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)  # the kernel completes the handshake; nobody ever reads or answers
+        broker(f"redis://127.0.0.1:{hung.getsockname()[1]}/0")
+        walk = reach(Track.BENEFICIARY, S.OCCURRENCE_POSTED)
+        client.force_login(factories.caseworker())
+        url = reverse("admin:recovery_recoverycase_act", args=[walk.case.pk, "issue_rar"])
+        data = form_data(client.get(url).content.decode())
+        data.update(on=(walk.on + days(1)).isoformat(), reason="RAR", expected_state=S.OCCURRENCE_POSTED)
+        with caplog.at_level(logging.WARNING, logger="recovery.tasks"):
+            started = time.monotonic()
+            response = client.post(url, data)
+            elapsed = time.monotonic() - started
+    print(f"\nissue_rar with the broker hung: {elapsed:.2f} s")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert elapsed < 10, f"the step took {elapsed:.1f} s with the broker hung"
+    assert "outbox relay not queued" in caplog.text, caplog.text
+    walk.reload()
+    assert walk.case.state == S.RAR_ISSUED
+    assert set(LetterDelivery.objects.filter(letter__case=walk.case).values_list("status", flat=True)) == {"pending"}
+
+
 # --- 3. a worker SIGKILLed in the middle of a sweep ------------------------------------------------
 
 

@@ -339,9 +339,6 @@ def test_an_answer_cannot_precede_the_election():
     assert OptionElection.objects.get(case=w.case).status == ST.ACCEPTED
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: options.option_answer_self_calculated does not refuse an answer dated in the future (the election, "
-    "payments and every case step do), so the 60-day settlement window can be pushed past today — SPEC §9"))
 def test_an_answer_dated_in_the_future_is_refused_naming_the_date():
     from recovery.services import today
 

@@ -413,11 +413,6 @@ def test_an_unfavourable_decision_leaves_the_debt_as_it_was(worked):
     assert balance(worked.case) == (PRINCIPAL, D("191.66"), ZERO)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: ledger.review_outcome measures reduced_to against the demanded principal (debt.principal), not the "
-    "principal as already reduced by earlier favourable decisions: a second decision 'reduced to $5,000.00' "
-    "after one to $6,000.00 books a further $5,000.00 reduction (principal $1,000.00), and 'reduced to "
-    "$7,000.00' is accepted as a $3,000.00 reduction"))
 def test_a_second_favourable_decision_sets_the_debt_to_its_own_reduced_amount(worked):
     worked.act("file_appeal", on=day(5))
     worked.act("decide_appeal", on=day(10), favourable=True, reduced_to="6000.00", reason="Partly unrelated")
@@ -429,11 +424,6 @@ def test_a_second_favourable_decision_sets_the_debt_to_its_own_reduced_amount(wo
     assert_consistent(worked.case)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: ledger.review_outcome measures reduced_to against the demanded principal (debt.principal), not the "
-    "principal as already reduced by earlier favourable decisions: a second decision 'reduced to $5,000.00' "
-    "after one to $6,000.00 books a further $5,000.00 reduction (principal $1,000.00), and 'reduced to "
-    "$7,000.00' is accepted as a $3,000.00 reduction"))
 def test_a_later_favourable_decision_cannot_raise_the_debt_back_up(worked):
     worked.act("file_appeal", on=day(5))
     worked.act("decide_appeal", on=day(10), favourable=True, reduced_to="6000.00", reason="Partly unrelated")
@@ -447,10 +437,6 @@ def test_a_later_favourable_decision_cannot_raise_the_debt_back_up(worked):
     assert balance(worked.case) == (D("6000.00"), ZERO, ZERO)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: ledger.review_outcome reduces by (demanded principal − reduced_to) whatever earlier decisions took "
-    "off: cancelling a debt already reduced from $10,000.00 to $6,000.00 books a $10,000.00 reduction, and the "
-    "$4,000.00 beyond the principal becomes a refund owed although nothing was ever paid"))
 def test_cancelling_a_debt_already_reduced_owes_no_refund_when_nothing_was_paid(worked):
     worked.act("file_appeal", on=day(5))
     worked.act("decide_appeal", on=day(10), favourable=True, reduced_to="6000.00", reason="Partly unrelated")
