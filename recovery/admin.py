@@ -423,8 +423,14 @@ class LetterAdmin(admin.ModelAdmin):
         letter = get_object_or_404(Letter.objects.select_related("case__beneficiary", "case__debtor_payer"), pk=pk)
         if not self.has_view_permission(request, letter):
             raise PermissionDenied
+        try:
+            data = letter_pdf_bytes(letter)
+        except ValueError as exc:  # the stored file no longer matches its SHA-256
+            audit.record(request, audit.A.DOWNLOAD, letter, channel="admin", outcome="refused")
+            self.message_user(request, f"The letter's stored PDF cannot be trusted: {exc}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:recovery_letter_change", args=[letter.pk]))
         audit.record(request, audit.A.DOWNLOAD, letter, channel="admin")
-        response = HttpResponse(letter_pdf_bytes(letter), content_type="application/pdf")
+        response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
         return response
 

@@ -16,7 +16,7 @@ from beneficiaries.models import Beneficiary
 from payers.models import MSPOccurrence, Payer
 
 from . import ledger, services
-from .models import Claim, Settlement
+from .models import Claim, RecoveryCase, Settlement
 from .roles import CASEWORKER, SUPERVISOR, ensure_groups
 from .tracks import State, Track
 
@@ -167,6 +167,57 @@ _PARAMS = {
 }
 
 
+EXTERNAL_LOGINS = [
+    # username, password, profile kind, organisation
+    ("attorney", "attorney-demo-2026", "representative", "Kowalski & Partners LLP"),
+    ("insurer", "insurer-demo-2026", "insurer_contact", "Keystone Casualty Insurance"),
+]
+_DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+             b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _external_people(staff):
+    """A demo attorney with a verified POR on two cases and a CTR on one, and an insurer contact with a
+    verified letter of authority for the insurer that is the debtor on the plan-track cases."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from beneficiaries.models import Authorisation, ExternalProfile
+
+    from .documents import document_store
+
+    User = get_user_model()
+    people = {}
+    for username, password, kind, organisation in EXTERNAL_LOGINS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username, password=password, first_name=organisation.split()[0])
+            payer = Payer.objects.filter(name=organisation).first() if kind == "insurer_contact" else None
+            ExternalProfile.objects.create(user=user, kind=kind, organisation=organisation, payer=payer)
+        people[username] = user
+    if Authorisation.objects.filter(holder__in=people.values()).exists():
+        return
+
+    def grant(holder, kind, *, case=None, payer=None, end=None):
+        upload = SimpleUploadedFile(f"{kind}.pdf", _DEMO_PDF)
+        doc = document_store(uploaded=upload, purpose="authorisation", actor=holder, case=case)
+        Authorisation.objects.create(kind=kind, holder=holder, case=case, payer=payer, document=doc,
+                                     beneficiary=case.beneficiary if case else None, ctr_end_date=end,
+                                     status=Authorisation.Status.VERIFIED, submitted_by=holder,
+                                     decided_by=staff, decided_on=timezone.localdate())
+
+    bene_cases = RecoveryCase.objects.filter(track=Track.BENEFICIARY).order_by("pk")
+    for state in (State.CPL_ISSUED, State.DEMAND_ISSUED):
+        case = bene_cases.filter(state=state).first()
+        if case:
+            grant(people["attorney"], "por", case=case)
+    ctr_case = bene_cases.filter(state=State.SETTLEMENT_REPORTED).first()
+    if ctr_case:
+        grant(people["attorney"], "ctr", case=ctr_case, end=timezone.localdate() + timedelta(days=180))
+    insurer = people["insurer"].external_profile.payer
+    if insurer:
+        grant(people["insurer"], "loa", payer=insurer)
+
+
 @transaction.atomic
 def load_demo(*, stdout=None) -> dict:
     users = _users()
@@ -217,4 +268,6 @@ def load_demo(*, stdout=None) -> dict:
                 case.refresh_from_db()
             assert case.state == state, (track, state, case.state)
             made += 1
-    return {"cases_created": made, "logins": [(u, p) for u, p, _, _ in LOGINS]}
+    _external_people(users["supervisor"])
+    return {"cases_created": made,
+            "logins": [(u, p) for u, p, _, _ in LOGINS] + [(u, p) for u, p, _, _ in EXTERNAL_LOGINS]}

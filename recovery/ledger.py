@@ -24,10 +24,6 @@ from .models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from .selectors import debt_balance
 from .tracks import State
 
-DEBT_STATES = {
-    State.DEMAND_ISSUED, State.INTENT_TO_REFER_ISSUED, State.REFERRAL_NOTICE_ISSUED, State.APPEAL_PENDING,
-    State.WAIVER_PENDING, State.CHALLENGE_PENDING, State.REFERRED_TO_TREASURY,
-}
 REVIEW_STATES = {State.APPEAL_PENDING, State.WAIVER_PENDING, State.CHALLENGE_PENDING}
 _EVENT_CLASSES = {
     DebtEvent.Kind.PAYMENT: lambda e: money.Payment(e.event_date, e.amount),

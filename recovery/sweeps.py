@@ -29,6 +29,10 @@ from .tracks import CLOSED_STATES, State, Track
 
 log = logging.getLogger(__name__)
 RULE, RUN_DATE = "rule", "run_date"
+# The states whose clock runs out into an automatic step (due_step); other due dates (a CPL or a
+# dispute decision the contractor owes) only put the case on the work queue.
+AUTOMATIC_STATES = [State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED, State.DEMAND_ISSUED, State.INTENT_TO_REFER_ISSUED,
+                    State.REFERRAL_NOTICE_ISSUED]
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,8 @@ def process_case(case_id: int, *, as_of: date, dated_by: str = RULE, dry_run: bo
 def due_case_ids(*, as_of: date) -> list[int]:
     """Ids of the cases with a clocked step or interest due by `as_of` (indexed: next_due_date, and the
     debt's next_assessment_date)."""
-    steps = (RecoveryCase.objects.filter(next_due_date__lte=as_of)
-             .exclude(state__in=[*CLOSED_STATES, State.ON_HOLD]).values_list("pk", flat=True))
+    steps = (RecoveryCase.objects.filter(next_due_date__lte=as_of, state__in=AUTOMATIC_STATES)
+             .values_list("pk", flat=True))
     interest = (Debt.objects.filter(next_assessment_date__lte=as_of)
                 .exclude(case__state__in=CLOSED_STATES).values_list("case_id", flat=True))
     return sorted(set(steps) | set(interest))

@@ -57,7 +57,7 @@ def test_the_clock_table_uses_the_row_in_force_on_the_day_the_clock_starts():
 
 def _case(track, state, **dates):
     fields = dict(rar_date=None, cpn_date=None, payment_notice_date=None, response_date=None, demand_date=None,
-                  itr_date=None)
+                  itr_date=None, referral_notice_date=None)
     fields.update(dates)
     return SimpleNamespace(track=track, state=state, **fields)
 
