@@ -11,6 +11,8 @@ K = Letter.Kind
 
 # Facts the caller of a step adds to every letter it issues (e.g. a sweep's {"dated_by": "rule"}).
 extra_content: ContextVar[dict] = ContextVar("extra_content", default={})
+# A sweep relays once at the end of its chunk instead of after every case.
+kick_relay: ContextVar[bool] = ContextVar("kick_relay", default=True)
 
 
 def recipients(case: RecoveryCase) -> list[dict]:
@@ -75,11 +77,13 @@ def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> 
         case=case, kind=kind, letter_date=on, amount=amount, event=event,
         recipients=recipients(case), content={**content(case, kind, on, **extra), **extra_content.get()},
     )
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from .tasks import outbox_kick
 
-    transaction.on_commit(outbox_kick)
+    # Ask for a relay once per transaction, however many letters it writes.
+    if kick_relay.get() and not any(entry[1] is outbox_kick for entry in connection.run_on_commit):
+        transaction.on_commit(outbox_kick)
     LetterDelivery.objects.bulk_create(
         LetterDelivery(
             letter=letter,

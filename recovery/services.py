@@ -36,18 +36,21 @@ def system_user():
     """The named user the scheduled jobs act as. It has no usable password, so it cannot log in; it
     stays active because Django grants no permission to an inactive user."""
     User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Deadline", "last_name": "sweeper", "is_staff": True}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        user.user_permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="recovery",
-                codename__in=["transition_recoverycase", "change_recoverycase", "view_recoverycase"]
-            )
+    # One transaction: a concurrent caller (another worker's first sweep) waits on the unique username
+    # and then finds the user with its permissions, never without them.
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=SYSTEM_USERNAME, defaults={"first_name": "Deadline", "last_name": "sweeper", "is_staff": True}
         )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            user.user_permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label="recovery",
+                    codename__in=["transition_recoverycase", "change_recoverycase", "view_recoverycase"],
+                )
+            )
     return user
 
 

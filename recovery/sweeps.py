@@ -21,7 +21,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Q
 
-from . import clocks, ledger, services
+from . import clocks, ledger, letters, services
 from .errors import CaseActionError
 from .models import Debt, RecoveryCase
 from .policy import clock_table
@@ -136,7 +136,17 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
                               field="as_of")
     table = clock_table()
     results = []
-    for case_id in (ids if ids is not None else due_case_ids(as_of=as_of)):
+    token = letters.kick_relay.set(False)  # the caller relays once at the end (tasks.sweep_chunk)
+    try:
+        _sweep_ids(ids if ids is not None else due_case_ids(as_of=as_of), as_of=as_of, dated_by=dated_by,
+                   dry_run=dry_run, table=table, results=results, progress=progress)
+    finally:
+        letters.kick_relay.reset(token)
+    return results
+
+
+def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress):
+    for case_id in ids:
         try:
             results.append(process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table))
         except CaseActionError as exc:
@@ -145,4 +155,3 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
             log.exception("case %s failed; it stays due for the next sweep", case_id)
         if progress:
             progress(1)
-    return results

@@ -4,30 +4,28 @@ recovery.access decides *whether* a user sees a case (`cases_for`) and in which 
 this module only names which roles each part of the API is for. No view filters cases by hand:
 every case, letter and document is found through `access.cases_for` first.
 
-| part                                   | staff | POR | CTR (unexpired) | debtor (insurer LOA) | reporter |
-| -------------------------------------- | ----- | --- | --------------- | -------------------- | -------- |
-| case list / case summary               | yes   | yes | yes             | yes                  | yes      |
-| claims, letters (+ PDF), balance,      | yes   | yes | yes             | yes                  | no       |
-| ledger rows, settlement figures        |       |     |                 |                      |          |
-| history (who did what, internal notes) | yes   | no  | no              | no                   | no       |
-| steps (POST …/actions/{action}/)       | access.may_take decides, per step                                        |
-| settlement details, option elections   | yes*  | yes | no              | no                   | no       |
-| disputes                               | access.may_take(…, "open_dispute")                                       |
-| payments                               | yes*  | no  | no              | no                   | no       |
-| documents on a case                    | yes*  | yes | no              | yes                  | no       |
+| part                                     | staff | POR | CTR (unexpired) | debtor (insurer LOA) | reporter |
+| ---------------------------------------- | ----- | --- | --------------- | -------------------- | -------- |
+| case list, case detail, claims, letters  | yes   | yes | yes             | yes                  | yes      |
+| (+ PDFs), balance, ledger rows           |       |     |                 |                      |          |
+| history (who did what, internal notes)   | yes   | no  | no              | no                   | no       |
+| steps (POST …/actions/{action}/)         | access.may_take decides, step by step                                    |
+| disputes                                 | access.may_take(…, "open_dispute")                                       |
+| settlement details, option elections     | yes*  | yes | no              | no                   | no       |
+| payments                                 | yes*  | no  | no              | no                   | no       |
+| documents on a case                      | yes*  | yes | no              | yes                  | no       |
 
 (*) staff who may work cases (`recovery.transition_recoverycase`, i.e. CaseAccess.act).
 
-A CTR lets the named party "see and receive copies" (SPEC §8): the letters they receive copies of and
-the debt those letters state, so CTR holders see the ledger rows as the portal shows them — but they
-may not act. An insurer that only *reported* the case (its occurrence names the insurer, the
-beneficiary is the debtor) sees that the case exists and where it stands, not the beneficiary's
-claims (diagnoses) or debt: a reporter holds no consent from the beneficiary.
+Reading follows the portal (recovery.portal.views.case_detail), so that one person gets the same answer
+on both: whoever may see a case sees its claims, its letters and its debt. A CTR lets the named party
+"see and receive copies" (SPEC §8), so CTR holders see the ledger rows too — but never act. The
+history holds staff names and internal reasons: staff only, as in the admin.
 """
 
 from recovery.access import CaseAccess
 
-DETAIL_ROLES = frozenset({"staff", "por", "ctr", "debtor"})
+DETAIL_ROLES = frozenset({"staff", "por", "ctr", "debtor", "reporter"})
 HISTORY_ROLES = frozenset({"staff"})
 SETTLEMENT_ROLES = frozenset({"staff", "por"})
 ELECTION_ROLES = frozenset({"staff", "por"})

@@ -93,20 +93,17 @@ class CaseListSerializer(serializers.ModelSerializer):
 class SettlementSerializer(serializers.ModelSerializer):
     """Settlement details (SPEC §3.1): date, gross amount, attorney fees and other procurement costs."""
 
-    gross_amount = Money()
-    attorney_fees = Money(required=False, default=Decimal("0.00"))
-    other_costs = Money(required=False, default=Decimal("0.00"))
+    gross_amount = Money(read_only=True)
+    attorney_fees = Money(read_only=True)
+    other_costs = Money(read_only=True)
     procurement_costs = Money(read_only=True, help_text="What counts against the recovery (§411.37)")
-    received_on = serializers.DateField(required=False, help_text="When the details were received (default today)")
 
     class Meta:
         model = Settlement
         fields = ["settlement_date", "gross_amount", "attorney_fees", "other_costs", "procurement_costs",
                   "costs_borne_by_beneficiary", "claim_was_disputed", "other_settlement_expected", "source",
                   "received_on"]
-        extra_kwargs = {"source": {"required": False,
-                                   "help_text": "Staff only: 'section_111' for an insurer's report; "
-                                                "representatives always report for the beneficiary"}}
+        read_only_fields = fields
 
 
 class CaseDetailSerializer(CaseListSerializer):
@@ -342,6 +339,28 @@ class DisputeInputSerializer(_StepInput):
                                              help_text="The state you saw (409 if the case has moved since)")
     documents = serializers.ListField(child=serializers.FileField(allow_empty_file=False), required=False,
                                       help_text="Evidence: PDF, PNG, JPEG or TIFF files (multipart only)")
+
+
+class SettlementInputSerializer(serializers.Serializer):
+    """What the representative sends (the portal's settlement form, recovery.portal.services.FIELDS)."""
+
+    settlement_date = serializers.DateField(help_text="The date of the settlement, judgment, award or other payment")
+    gross_amount = Money(help_text="Before fees and costs")
+    attorney_fees = Money(required=False, default=Decimal("0.00"), help_text="Borne by the beneficiary")
+    other_costs = Money(required=False, default=Decimal("0.00"),
+                        help_text="Other costs of obtaining the settlement, borne by the beneficiary")
+    other_settlement_expected = serializers.BooleanField(required=False, default=False)
+    expected_state = serializers.ChoiceField(choices=State.choices, required=False,
+                                             help_text="The state you saw (409 if the case has moved since)")
+    documents = serializers.ListField(child=serializers.FileField(allow_empty_file=False), required=False,
+                                      help_text="Settlement documents (multipart only)")
+
+    def validate_settlement_date(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(
+                "The settlement date cannot be in the future; for a settlement still to come, give notice of the "
+                "expected settlement instead.")
+        return value
 
 
 class PaymentInputSerializer(serializers.Serializer):

@@ -1,15 +1,17 @@
-"""The REST API (SPEC §3, §8, §9): the same steps for staff and people outside, through the same services.
+"""The REST API (SPEC §3, §8, §9): the same steps for staff and people outside, through the same services
+as the admin and the portal (recovery.services.case_act, ledger.payment_record, options.*,
+portal.services.settlement_submit, documents.document_store).
 
 Every view finds its case through `access.cases_for(request.user)` (a case outside it is a 404, as if
 it did not exist) and asks `access.access_to` / `access.may_take` what the user may do; every read of
-a beneficiary's data and every write is audit-logged (`channel="api"`, ids only). Refusals:
+a beneficiary's data and every write is audit-logged (`channel="api"`, ids only). Answers:
 
 - 401 no or bad credentials; 403 the case is visible but this part or step is not for your role;
 - 404 no such case (or not yours); 400 bad input, `{"field": ["message"]}` (`non_field_errors` when no
   single field is at fault) and nothing changed; 409 the case moved since you loaded it.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -22,24 +24,24 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
-from rest_framework.views import APIView
 
-from recovery import access, audit, ledger, options, services, tracks
+from beneficiaries.models import ExternalProfile
+from recovery import access, audit, final_amount, ledger, options, selectors, services, tracks
 from recovery.documents import document_bytes, document_store
 from recovery.errors import CaseActionError, StaleCaseError
-from recovery.models import CaseEvent, Claim, LedgerEntry, Letter, RecoveryCase, Settlement, UploadedDocument
+from recovery.models import CaseEvent, Claim, LedgerEntry, Letter, RecoveryCase, UploadedDocument
 from recovery.outbox import letter_pdf_bytes
 from recovery.pdf import letter_filename
 from recovery.portal.documents import may_read_document
-from recovery.selectors import debt_balance
+from recovery.portal.services import settlement_submit
 
 from . import permissions
 from . import serializers as s
 from .filters import CaseFilter
-from .services import SettlementInputError, settlement_record
 
 A = audit.A
 OUTCOME = audit.AuditEvent.Outcome
+PURPOSE = UploadedDocument.Purpose
 CASE_TYPE = "recovery.RecoveryCase"
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 ACTION_NAMES = list(tracks.ACTIONS)
@@ -52,6 +54,7 @@ STEP_PARAMS = {
     "decide_challenge": ("favourable", "reduced_to"),
 }
 ALL_STEP_PARAMS = {p for params in STEP_PARAMS.values() for p in params}
+STALE = "Someone else changed this case at the same time; reload it and try again."
 
 # --- schema helpers -------------------------------------------------------------------------------
 
@@ -67,13 +70,52 @@ CASE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descri
 
 
 def field_errors(exc: CaseActionError) -> dict:
-    if isinstance(exc, SettlementInputError):
-        return {(NON_FIELD if f == "__all__" else f): list(m) for f, m in exc.errors.items()}
     return {exc.field or NON_FIELD: [exc.message]}
 
 
+def attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    safe_name = filename.replace('"', "").encode("ascii", "replace").decode()
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def filer_name(user) -> str:
+    """Who filed a dispute when the body does not say: the person, and their firm (as the portal does)."""
+    name = user.get_full_name() or user.get_username()
+    try:
+        organisation = user.external_profile.organisation
+    except ExternalProfile.DoesNotExist:
+        organisation = ""
+    return f"{name} ({organisation})" if organisation else name
+
+
+def store_documents(request, case, uploads, *, purpose, field, stored) -> list[UploadedDocument]:
+    """Store each upload through documents.document_store; `stored` collects them for `discard`."""
+    if len(uploads) > 1:
+        # recovery.upload_handlers keeps one raw client name per form field (the first part's) and puts it on
+        # the last file: with several files under one field it would misname them (see the API report).
+        # Django's parser has already cut any folder off each name, so the plain names are safe here.
+        for upload in uploads:
+            upload.__dict__.pop("raw_name", None)
+    for upload in uploads:
+        stored.append(document_store(uploaded=upload, purpose=purpose, actor=request.user, case=case, field=field))
+    return stored
+
+
+def discard(stored):
+    """Files stored in a transaction that was then rolled back: the rows are gone, remove the bytes too."""
+    for doc in stored:
+        try:
+            doc.file.storage.delete(doc.file.name)
+        except OSError:  # pragma: no cover — nothing more to do; the row is gone either way
+            pass
+
+
 class BinaryRenderer(renderers.BaseRenderer):
-    """Lets a client ask for a file (Accept: application/pdf …); errors still come back as JSON text."""
+    """Lets a client ask for a file (Accept: application/pdf …); an error still comes back as JSON text."""
 
     media_type = "*/*"
     format = "bin"
@@ -124,13 +166,44 @@ class ApiView(generics.GenericAPIView):
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         return None
 
+    def perform(self, case, part, work):
+        """Run `work(stored)` in one transaction. A refusal (CaseActionError, a concurrent write) changes
+        nothing — files it had stored are removed — and is answered 400/409. Returns (result, error)."""
+        stored = []
+        try:
+            with transaction.atomic():
+                return work(stored), None
+        except CaseActionError as exc:
+            discard(stored)
+            return None, self.refused(case, part, exc)
+        except IntegrityError:
+            discard(stored)
+            return None, self.refused(case, part, StaleCaseError(STALE))
+
     def case_detail(self, case, acc, *, code=status.HTTP_200_OK):
         case = (RecoveryCase.objects.select_related("beneficiary", "caseworker", "debtor_payer", "occurrence")
                 .get(pk=case.pk))
-        balance = debt_balance(case=case) if case.demand_date and permissions.sees_details(acc) else None
+        balance = (selectors.debt_balance(case=case) if case.demand_date and permissions.sees_details(acc)
+                   else None)
         actions = services.actions_available(case=case, user=self.request.user) if acc.view else []
         context = {"request": self.request, "access": acc, "balance": balance, "actions": actions}
         return Response(s.CaseDetailSerializer(case, context=context).data, status=code)
+
+    @staticmethod
+    def case_claims(case, ids, field):
+        ids = list(dict.fromkeys(ids))
+        found = {c.pk: c for c in case.claims.filter(pk__in=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise CaseActionError(f"This case has no claim with id {missing[0]}.", field=field)
+        return [found[i] for i in ids]
+
+    @staticmethod
+    def check_expected_state(case, expected_state):
+        """For writes that are not steps: refuse (409) when the caller saw another state."""
+        if expected_state and expected_state != case.state:
+            raise StaleCaseError(f"The case moved to '{case.get_state_display()}' since you loaded it; reload and "
+                                 "try again.")
 
 
 # --- cases ---------------------------------------------------------------------------------------------
@@ -146,10 +219,9 @@ class CaseListView(ApiView, generics.ListAPIView):
     def get_queryset(self):
         return access.cases_for(self.request.user).select_related("beneficiary", "caseworker")
 
-    @extend_schema(operation_id="cases_list", responses={200: s.CaseListSerializer(many=True), 400: E400,
-                                                         401: E401, 404: OpenApiResponse(s.ErrorSerializer,
-                                                                                         description="No such page"),
-                                                         429: E429})
+    @extend_schema(operation_id="cases_list", responses={
+        200: s.CaseListSerializer(many=True), 400: E400, 401: E401,
+        404: OpenApiResponse(s.ErrorSerializer, description="No such page"), 429: E429})
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -164,7 +236,7 @@ class CaseDetailView(ApiView):
     @extend_schema(operation_id="cases_retrieve", parameters=[CASE_ID],
                    responses={200: s.CaseDetailSerializer, **READ_ERRORS})
     def get(self, request, pk):
-        """One case: its dates, amounts, balance and the steps you may take now."""
+        """One case: its dates, amounts, balance, your role and the steps you may take now."""
         case, acc = self.visible_case(pk)
         self.audit(A.VIEW, case)
         return self.case_detail(case, acc)
@@ -264,25 +336,22 @@ class LetterPdfView(ApiView):
 
     @extend_schema(
         operation_id="letters_pdf", parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The letter (attachment)"),
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                             description="The letter (attachment)"),
                    **READ_ERRORS},
     )
     def get(self, request, pk):
         """A letter's PDF, as an attachment."""
-        letter = (Letter.objects.select_related("case__beneficiary", "case__debtor_payer")
+        letter = (Letter.objects.select_related("case__beneficiary", "case__debtor_payer", "case__occurrence")
                   .filter(pk=pk, case__in=access.cases_for(request.user)).first())
         if letter is None:
             self.audit(A.DOWNLOAD, object_type="recovery.Letter", object_id=pk, outcome=OUTCOME.DENIED)
             raise exceptions.NotFound("No such letter.")
-        acc = access.access_to(request.user, letter.case)
-        if not permissions.sees_details(acc):
+        if not permissions.sees_details(access.access_to(request.user, letter.case)):
             self.refuse(A.DOWNLOAD, letter, "letter", "Your role on this case does not see its letters.")
         data = letter_pdf_bytes(letter)
         self.audit(A.DOWNLOAD, letter)
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment(data, "application/pdf", letter_filename(letter))
 
 
 # --- steps -------------------------------------------------------------------------------------------
@@ -304,8 +373,8 @@ class CaseActionView(ApiView):
             raise exceptions.NotFound(f"No step '{action}'.")
         case, acc = self.visible_case(pk, part=action)
         if not access.may_take(request.user, case, action):
-            self.refuse(A.ACT, case, action, f"Your role on this case ({acc.role}) may not "
-                                              f"'{tracks.ACTION_LABELS[action]}'.")
+            self.refuse(A.ACT, case, action,
+                        f"Your role on this case ({acc.role}) may not '{tracks.ACTION_LABELS[action]}'.")
         serializer = self.get_serializer(data=request.data)
         if (bad := self.invalid(case, action, serializer)) is not None:
             return bad
@@ -313,38 +382,30 @@ class CaseActionView(ApiView):
         wanted = STEP_PARAMS.get(action, ())
         stray = sorted(p for p in ALL_STEP_PARAMS - set(wanted) if p in data)
         if stray:
-            return self.refused(case, action, CaseActionError(f"'{tracks.ACTION_LABELS[action]}' takes no {stray[0]}.",
-                                                              field=stray[0]))
+            return self.refused(case, action, CaseActionError(
+                f"'{tracks.ACTION_LABELS[action]}' takes no {stray[0]}.", field=stray[0]))
         params = {p: data[p] for p in wanted if p in data}
-        try:
+
+        def work(stored):
             if "claims" in wanted:
                 params["claims"] = self.case_claims(case, params.get("claims", []), "claims")
-                params["filed_by"] = params.get("filed_by") or self.person_name()
+                params["filed_by"] = params.get("filed_by") or filer_name(request.user)
             if "removed_claims" in wanted:
                 params["removed_claims"] = self.case_claims(case, params.get("removed_claims", []), "removed_claims")
             services.case_act(case=case, action=action, actor=request.user, on=data.get("on"),
                               reason=data.get("reason", ""), expected_state=data["expected_state"], **params)
-        except CaseActionError as exc:
-            return self.refused(case, action, exc)
+            if action == "open_dispute":
+                final_amount.final_amount_dispute_registered(case=case, dispute=selectors.pending_dispute(case=case))
+
+        _, error = self.perform(case, action, work)
+        if error:
+            return error
         self.audit(A.ACT, case, detail=action)
         return self.case_detail(case, acc)
 
-    def person_name(self):
-        user = self.request.user
-        return user.get_full_name() or user.get_username()
-
-    @staticmethod
-    def case_claims(case, ids, field):
-        ids = list(dict.fromkeys(ids))
-        found = {c.pk: c for c in case.claims.filter(pk__in=ids)}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise CaseActionError(f"This case has no claim with id {missing[0]}.", field=field)
-        return [found[i] for i in ids]
-
 
 @extend_schema(tags=["steps"])
-class DisputeView(CaseActionView):
+class DisputeView(ApiView):
     serializer_class = s.DisputeInputSerializer
     parser_classes = [parsers.MultiPartParser, parsers.JSONParser]
 
@@ -354,7 +415,8 @@ class DisputeView(CaseActionView):
         responses={201: s.DisputeSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk):
-        """File a dispute of related claims on a CPL or CPN (SPEC §3.1), with evidence documents if any."""
+        """File a dispute of related claims on a CPL or CPN (SPEC §3.1; decided within 45 days, or 11 business
+        days under a notice of settlement, §5.6), with evidence documents if any."""
         case, acc = self.visible_case(pk, part="open_dispute")
         if not access.may_take(request.user, case, "open_dispute"):
             self.refuse(A.ACT, case, "open_dispute", f"Your role on this case ({acc.role}) may not file a dispute.")
@@ -362,60 +424,72 @@ class DisputeView(CaseActionView):
         if (bad := self.invalid(case, "open_dispute", serializer)) is not None:
             return bad
         data = serializer.validated_data
-        try:
-            with transaction.atomic():
-                claims = self.case_claims(case, data["claims"], "claims")
-                services.case_act(case=case, action="open_dispute", actor=request.user, on=data.get("on"),
-                                  reason=data.get("reason", ""), expected_state=data.get("expected_state"),
-                                  claims=claims, filed_by=data.get("filed_by") or self.person_name(),
-                                  grounds=data["grounds"])
-                dispute = case.disputes.order_by("-id").first()
-                dispute.api_documents = [
-                    document_store(uploaded=f, purpose=UploadedDocument.Purpose.DISPUTE, actor=request.user,
-                                   case=case, field="documents")
-                    for f in data.get("documents", [])
-                ]
-        except CaseActionError as exc:
-            return self.refused(case, "open_dispute", exc)
+
+        def work(stored):
+            claims = self.case_claims(case, data["claims"], "claims")
+            services.case_act(case=case, action="open_dispute", actor=request.user, on=data.get("on"),
+                              reason=data.get("reason", ""), expected_state=data.get("expected_state"),
+                              claims=claims, filed_by=data.get("filed_by") or filer_name(request.user),
+                              grounds=data["grounds"])
+            dispute = selectors.pending_dispute(case=case)
+            final_amount.final_amount_dispute_registered(case=case, dispute=dispute)
+            dispute.api_documents = store_documents(request, case, data.get("documents", []), purpose=PURPOSE.DISPUTE,
+                                                    field="documents", stored=stored)
+            return dispute
+
+        dispute, error = self.perform(case, "open_dispute", work)
+        if error:
+            return error
         self.audit(A.ACT, case, detail="open_dispute")
         return Response(s.DisputeSerializer(dispute, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
 
-# --- operations that are not state changes -------------------------------------------------------------
+# --- writes that are not state changes -----------------------------------------------------------------
 
 
 @extend_schema(tags=["steps"])
 class SettlementView(ApiView):
-    serializer_class = s.SettlementSerializer
+    serializer_class = s.SettlementInputSerializer
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
 
     @extend_schema(
-        operation_id="cases_settlement_create", parameters=[CASE_ID], request=s.SettlementSerializer,
+        operation_id="cases_settlement_create", parameters=[CASE_ID],
+        request={"application/json": s.SettlementInputSerializer, "multipart/form-data": s.SettlementInputSerializer},
         responses={201: OpenApiResponse(s.SettlementSerializer, description="Recorded"),
                    200: OpenApiResponse(s.SettlementSerializer, description="Corrected"), **WRITE_ERRORS},
     )
     def post(self, request, pk):
-        """Record the settlement details before the demand (SPEC §3.1): date, gross amount, attorney fees and
-        other procurement costs. Until the case acts on them they may be sent again to correct them."""
-        case, acc = self.visible_case(pk, part="record_settlement")
+        """Send the settlement details before the demand (SPEC §3.1; beneficiary track): date, gross amount,
+        attorney fees and other procurement costs, with the settlement documents if any. Sent again before
+        the demand, they correct the details (the settlement date only until the case counts it). The
+        caseworker then records the settlement as reported, or issues the demand."""
+        case, acc = self.visible_case(pk, part="settlement")
         if not permissions.may_operate(acc, permissions.SETTLEMENT_ROLES):
-            self.refuse(A.ACT, case, "record_settlement",
-                        f"Your role on this case ({acc.role}) may not record settlement details.")
+            self.refuse(A.ACT, case, "settlement",
+                        f"Your role on this case ({acc.role}) may not send settlement details.")
         serializer = self.get_serializer(data=request.data)
-        if (bad := self.invalid(case, "record_settlement", serializer)) is not None:
+        if (bad := self.invalid(case, "settlement", serializer)) is not None:
             return bad
-        details = dict(serializer.validated_data)
-        received_on = details.pop("received_on", None) or timezone.localdate()
-        if acc.role != "staff" and details.get("source", Settlement.Source.BENEFICIARY) != Settlement.Source.BENEFICIARY:
-            return self.refused(case, "record_settlement", CaseActionError(
-                "A representative reports the settlement for the beneficiary.", field="source"))
-        try:
-            settlement, created = settlement_record(case=case, actor=request.user, received_on=received_on, **details)
-        except CaseActionError as exc:
-            return self.refused(case, "record_settlement", exc)
-        self.audit(A.ACT, case, detail="record_settlement")
+        data = serializer.validated_data
+        existed = RecoveryCase.objects.filter(pk=case.pk, settlement__isnull=False).exists()
+
+        def work(stored):
+            self.check_expected_state(case, data.get("expected_state"))
+            settlement = settlement_submit(
+                case=case, actor=request.user, on=services.today(), settlement_date=data["settlement_date"],
+                gross_amount=data["gross_amount"], attorney_fees=data["attorney_fees"],
+                other_costs=data["other_costs"], other_settlement_expected=data["other_settlement_expected"])
+            store_documents(request, case, data.get("documents", []), purpose=PURPOSE.SETTLEMENT, field="documents",
+                            stored=stored)
+            return settlement
+
+        settlement, error = self.perform(case, "settlement", work)
+        if error:
+            return error
+        self.audit(A.ACT, case, detail="settlement")
         return Response(s.SettlementSerializer(settlement).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+                        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["steps"])
@@ -430,28 +504,30 @@ class ElectionView(ApiView):
     def post(self, request, pk):
         """Elect the fixed-percentage or self-calculated option before the demand (SPEC §5.3). An election
         the rules refuse is still recorded, with its reasons (status "refused")."""
-        case, acc = self.visible_case(pk, part="elect_option")
+        case, acc = self.visible_case(pk, part="election")
         if not permissions.may_operate(acc, permissions.ELECTION_ROLES):
-            self.refuse(A.ACT, case, "elect_option", f"Your role on this case ({acc.role}) may not elect an option.")
+            self.refuse(A.ACT, case, "election", f"Your role on this case ({acc.role}) may not elect an option.")
         serializer = self.get_serializer(data=request.data)
-        if (bad := self.invalid(case, "elect_option", serializer)) is not None:
+        if (bad := self.invalid(case, "election", serializer)) is not None:
             return bad
         data = serializer.validated_data
         kind = data["kind"]
-        elected_on = data.get("elected_on") or timezone.localdate()
-        try:
+        elected_on = data.get("elected_on") or services.today()
+
+        def work(stored):
             if kind == "fixed_percentage":
-                election = options.option_elect_fixed_percentage(case=case, elected_on=elected_on, actor=request.user)
-            else:
-                election = options.option_elect_self_calculated(
-                    case=case, elected_on=elected_on, injury_date=data["injury_date"],
-                    care_completed_date=data.get("care_completed_date"),
-                    physician_attestation=data.get("physician_attestation", False),
-                    expected_settlement=data["expected_settlement"], submitted_amount=data["submitted_amount"],
-                    actor=request.user)
-        except CaseActionError as exc:
-            return self.refused(case, f"elect_{kind}", exc)
-        self.audit(A.ACT, case, detail=f"elect_{kind}")
+                return options.option_elect_fixed_percentage(case=case, elected_on=elected_on, actor=request.user)
+            return options.option_elect_self_calculated(
+                case=case, elected_on=elected_on, injury_date=data["injury_date"],
+                care_completed_date=data.get("care_completed_date"),
+                physician_attestation=data.get("physician_attestation", False),
+                expected_settlement=data["expected_settlement"], submitted_amount=data["submitted_amount"],
+                actor=request.user)
+
+        election, error = self.perform(case, f"option_{kind}", work)
+        if error:
+            return error
+        self.audit(A.ACT, case, detail=f"option_{kind}")
         return Response(s.ElectionSerializer(election).data, status=status.HTTP_201_CREATED)
 
 
@@ -473,14 +549,13 @@ class PaymentView(ApiView):
         if (bad := self.invalid(case, "record_payment", serializer)) is not None:
             return bad
         data = serializer.validated_data
-        try:
-            event = ledger.payment_record(case=case, amount=data["amount"], received_on=data["received_on"],
-                                          actor=request.user)
-        except CaseActionError as exc:
-            return self.refused(case, "record_payment", exc)
+        event, error = self.perform(case, "record_payment", lambda stored: ledger.payment_record(
+            case=case, amount=data["amount"], received_on=data["received_on"], actor=request.user))
+        if error:
+            return error
         self.audit(A.ACT, case, detail="record_payment")
         case.refresh_from_db(fields=["state"])
-        context = {"balance": debt_balance(case=case), "case_state": case.state}
+        context = {"balance": selectors.debt_balance(case=case), "case_state": case.state}
         return Response(s.PaymentSerializer(event, context=context).data, status=status.HTTP_201_CREATED)
 
 
@@ -543,11 +618,7 @@ class DocumentDownloadView(ApiView):
             raise exceptions.NotFound("No such document.")
         data = document_bytes(doc)
         self.audit(A.DOWNLOAD, doc)
-        response = HttpResponse(data, content_type=doc.content_type)
-        safe_name = doc.original_name.replace('"', "").encode("ascii", "replace").decode()
-        response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment(data, doc.content_type, doc.original_name)
 
 
 # --- token ----------------------------------------------------------------------------------------------
@@ -556,8 +627,7 @@ class DocumentDownloadView(ApiView):
 @extend_schema(tags=["auth"])
 class TokenView(ObtainAuthToken):
     """DRF's obtain_auth_token, throttled as anonymous traffic. django-axes sees every attempt: DRF passes the
-    request to authenticate(), as AxesStandaloneBackend requires, and a locked-out user gets 429 here
-    even with the right password."""
+    request to authenticate(), as AxesStandaloneBackend requires; a locked-out user gets 429."""
 
     authentication_classes = []
     throttle_classes = [AnonRateThrottle]
@@ -565,8 +635,7 @@ class TokenView(ObtainAuthToken):
 
     @extend_schema(
         operation_id="token_create", request=AuthTokenSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: E400,
-                   429: E429},
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: E400, 429: E429},
         auth=[],
     )
     def post(self, request, *args, **kwargs):
@@ -578,4 +647,3 @@ class TokenView(ObtainAuthToken):
                 return Response({"detail": "Too many failed login attempts: the account is locked for a while."},
                                 status=status.HTTP_429_TOO_MANY_REQUESTS)
             raise
-

@@ -156,7 +156,7 @@ def test_the_parts_list_what_the_case_holds(world):
     assert [h["action"] for h in history] == ["open", "post_occurrence", "issue_rar", "issue_cpl"]
 
 
-def test_an_insurer_that_only_reported_the_case_sees_where_it_stands_but_not_the_beneficiarys_data(world):
+def test_an_insurer_that_only_reported_the_case_sees_it_as_the_portal_shows_it_but_never_acts(world):
     """The insurer's occurrence on a beneficiary-track case: role 'reporter' (SPEC §8: sees, never acts)."""
     from .conftest import cpl_case
 
@@ -167,9 +167,14 @@ def test_an_insurer_that_only_reported_the_case_sees_where_it_stands_but_not_the
     client = client_for(world.insurer)
     assert {r["id"] for r in client.get("/api/cases/").json()["results"]} == {world.plan.pk, reported.pk}
     body = client.get(f"/api/cases/{reported.pk}/").json()
-    assert (body["role"], body["may_act"], body["available_actions"], body["links"]) == ("reporter", False, [], {})
-    for part in ("claims", "letters", "ledger", "history"):
-        assert client.get(f"/api/cases/{reported.pk}/{part}/").status_code == 403
+    assert (body["role"], body["may_act"], body["available_actions"]) == ("reporter", False, [])
+    assert {part: client.get(f"/api/cases/{reported.pk}/{part}/").status_code
+            for part in ("claims", "letters", "ledger", "history")} == {
+        "claims": 200, "letters": 200, "ledger": 200, "history": 403}
+    claim = reported.claims.first()
+    response = client.post(f"/api/cases/{reported.pk}/disputes/", {"claims": [claim.pk], "grounds": "x"},
+                           format="json")
+    assert response.status_code == 403
 
 
 # --- letters' PDFs --------------------------------------------------------------------------------

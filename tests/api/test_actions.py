@@ -13,7 +13,7 @@ from recovery.models import UploadedDocument
 from recovery.tracks import State
 from tests import factories
 
-from .conftest import client_for, pdf_file
+from .conftest import PDF, client_for, pdf_file
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_a_por_opens_a_dispute_and_the_case_moves_with_history_and_audit(world):
     world.main.refresh_from_db()
     assert world.main.state == State.DISPUTE_PENDING
     dispute = world.main.disputes.get()
-    assert (dispute.filed_by, dispute.grounds, dispute.received_date) == ("Por Esq", "Unrelated fracture", today())
+    assert (dispute.filed_by, dispute.grounds, dispute.received_date) == ("Por Esq (Law & Co)", "Unrelated fracture", today())
     claim.refresh_from_db()
     assert claim.status == "disputed"
     event = world.main.events.order_by("-id").first()
@@ -244,21 +244,32 @@ GOOD_SETTLEMENT = {"settlement_date": "2024-05-01", "gross_amount": "30000.00", 
                    "other_costs": "1000.00"}
 
 
-def test_a_por_records_settlement_details_and_may_correct_them_until_the_case_acts(world):
+def test_a_por_sends_settlement_details_and_may_correct_them_before_the_demand(world):
     response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", GOOD_SETTLEMENT)
     assert response.status_code == 201, response.json()
-    assert response.json()["procurement_costs"] == "10000.00"
-    assert response.json()["source"] == "beneficiary"
-    assert response.json()["received_on"] == today().isoformat()
+    body = response.json()
+    assert (body["gross_amount"], body["procurement_costs"], body["source"], body["received_on"]) == (
+        "30000.00", "10000.00", "beneficiary", today().isoformat())
     response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", {**GOOD_SETTLEMENT, "gross_amount": "31000.00"})
     assert response.status_code == 200
     assert Settlement.objects.get(case=world.main).gross_amount == Decimal("31000.00")
-    assert list(world.main.events.filter(action="record_settlement").values_list("actor__username", flat=True)) == [
+    assert list(world.main.events.filter(action="submit_settlement").values_list("actor__username", flat=True)) == [
         "por", "por"]
     # The caseworker reports it: from then on the settlement date is the case's termination date.
     assert step(world, world.caseworker, world.main, "report_settlement").status_code == 200
-    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", GOOD_SETTLEMENT)
-    assert response.status_code == 400 and list(response.json()) == ["non_field_errors"]
+    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", {**GOOD_SETTLEMENT, "other_costs": "0.00"})
+    assert response.status_code == 200
+    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", {**GOOD_SETTLEMENT,
+                                                                          "settlement_date": "2024-05-02"})
+    assert response.status_code == 400 and list(response.json()) == ["settlement_date"]
+
+
+def test_settlement_documents_come_with_the_details_in_one_multipart_request(world):
+    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/",
+                    {**GOOD_SETTLEMENT, "documents": [pdf_file("release.pdf")]}, fmt="multipart")
+    assert response.status_code == 201, response.json()
+    assert [d.original_name for d in UploadedDocument.objects.filter(case=world.main, purpose="settlement")] == [
+        "release.pdf"]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -269,9 +280,8 @@ def test_a_por_records_settlement_details_and_may_correct_them_until_the_case_ac
     ({"attorney_fees": "29000.00", "other_costs": "2000.00"}, "attorney_fees"),  # costs above the settlement
     ({"settlement_date": "2022-12-31"}, "settlement_date"),  # before the incident (2023-01-10)
     ({"settlement_date": "2999-01-01"}, "settlement_date"),
-    ({"received_on": "2999-01-01"}, "received_on"),
-    ({"source": "section_111"}, "source"),  # a representative reports for the beneficiary
     ({"settlement_date": None}, "settlement_date"),
+    ({"documents": "not a file"}, "documents"),
 ])
 def test_bad_settlement_details_name_the_field_and_save_nothing(world, body, field):
     data = {k: v for k, v in {**GOOD_SETTLEMENT, **body}.items() if v is not None}
@@ -282,16 +292,31 @@ def test_bad_settlement_details_name_the_field_and_save_nothing(world, body, fie
     assert snapshot(world.main) == before
 
 
-def test_staff_may_record_a_section_111_settlement(world):
-    response = post(world.caseworker, f"/api/cases/{world.main.pk}/settlement/", {**GOOD_SETTLEMENT,
-                                                                                 "source": "section_111"})
-    assert response.status_code == 201 and response.json()["source"] == "section_111"
+def test_a_settlement_with_a_bad_document_saves_nothing(world):
+    before = snapshot(world.main)
+    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/",
+                    {**GOOD_SETTLEMENT, "documents": [pdf_file("release.pdf", b"not a pdf")]}, fmt="multipart")
+    assert response.status_code == 400 and list(response.json()) == ["documents"]
+    assert snapshot(world.main) == before
+
+
+def test_settlement_details_sent_on_a_stale_view_are_409(world):
+    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", {**GOOD_SETTLEMENT,
+                                                                          "expected_state": "rar_issued"})
+    assert response.status_code == 409
+    assert not Settlement.objects.filter(case=world.main).exists()
 
 
 def test_settlement_details_after_the_demand_are_refused(world):
     response = post(world.caseworker, f"/api/cases/{world.debt.pk}/settlement/", GOOD_SETTLEMENT)
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["Settlement details are recorded before the demand is issued."]}
+    assert "demand has been issued" in response.json()["non_field_errors"][0]
+
+
+def test_settlement_details_are_for_beneficiary_track_cases(world):
+    response = post(world.caseworker, f"/api/cases/{world.plan.pk}/settlement/", GOOD_SETTLEMENT)
+    assert response.status_code == 400
+    assert "beneficiary track" in response.json()["non_field_errors"][0]
 
 
 # --- elections ---------------------------------------------------------------------------------------
@@ -411,14 +436,25 @@ def test_an_upload_without_purpose_names_it(world):
     assert response.status_code == 400 and list(response.json()) == ["purpose"]
 
 
-def test_an_upload_is_stored_with_its_hash_and_audited(world):
-    response = post(world.por, "/api/documents/", {"file": pdf_file("../../etc/passwd.pdf"), "purpose": "settlement",
+def test_an_upload_is_stored_under_a_generated_name_with_its_hash_and_audited(world):
+    response = post(world.por, "/api/documents/", {"file": pdf_file("release.pdf"), "purpose": "settlement",
                                                    "case": world.main.pk}, fmt="multipart")
-    # Django's multipart parser keeps only the base name; the stored name is generated in any case.
     assert response.status_code == 201, response.json()
     body = response.json()
     doc = UploadedDocument.objects.get(key=body["key"])
-    assert (body["original_name"], body["content_type"], body["case"]) == ("passwd.pdf", "application/pdf",
-                                                                           world.main.pk)
-    assert "passwd" not in doc.file.name
+    assert (body["original_name"], body["content_type"], body["case"], body["size"]) == (
+        "release.pdf", "application/pdf", world.main.pk, len(PDF))
+    assert "release" not in doc.file.name and body["sha256"] == doc.sha256
     assert AuditEvent.objects.get(action="create").object_id == str(doc.pk)
+
+
+def test_an_upload_named_with_a_folder_path_is_refused(world):
+    """The raw multipart body (Django's test client would send the base name only)."""
+    boundary = "BoUnDaRy"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nsettlement\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/passwd.pdf\"\r\n"
+            f"Content-Type: application/pdf\r\n\r\n").encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
+    response = client_for(world.por).generic("POST", "/api/documents/", body,
+                                             content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400 and "folder path" in response.json()["file"][0]
+    assert not UploadedDocument.objects.filter(uploaded_by=world.por, purpose="settlement").exists()

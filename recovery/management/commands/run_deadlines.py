@@ -29,6 +29,10 @@ class Command(BaseCommand):
         except sweeps.CaseActionError as exc:
             raise CommandError(exc.message) from exc
         bar.close()
+        if not dry_run:
+            from recovery.tasks import outbox_kick
+
+            outbox_kick()  # deliver the letters the sweep wrote
         steps = interest = 0
         for r in results:
             for action, on in r.steps:
