@@ -38,6 +38,7 @@ from .models import (
     RecoveryThreshold,
     SelfCalculatedTerms,
     Settlement,
+    UploadedDocument,
 )
 from .outbox import letter_pdf_bytes
 from .pdf import letter_filename
@@ -174,6 +175,17 @@ class LetterInline(ReadOnlyInline):
         return format_html('<a href="{}">PDF</a>', url)
 
 
+class DocumentInline(ReadOnlyInline):
+    model = UploadedDocument
+    fields = ["uploaded_at", "purpose", "download", "content_type", "size", "uploaded_by"]
+    readonly_fields = fields
+    verbose_name_plural = "documents uploaded"
+
+    @admin.display(description="document")
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("portal:document", args=[obj.key]), obj.original_name)
+
+
 class ElectionInline(ReadOnlyInline):
     model = OptionElection
     fields = ["elected_on", "kind", "status", "reasons", "submitted_amount", "final_amount", "answered_on",
@@ -208,8 +220,8 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["beneficiary"]
     list_per_page = 50
     show_full_result_count = False
-    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, LetterInline, LedgerInline,
-               HistoryInline]
+    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, DocumentInline, LetterInline,
+               LedgerInline, HistoryInline]
     readonly_fields = ["number", "state", "rar_date", "cpl_date", "cpn_date", "payment_notice_date",
                        "response_date", "termination_date", "demand_date", "demand_amount",
                        "demand_without_reduction", "itr_date", "referral_notice_date", "referral_date",

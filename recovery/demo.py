@@ -170,7 +170,7 @@ _PARAMS = {
 EXTERNAL_LOGINS = [
     # username, password, profile kind, organisation
     ("attorney", "attorney-demo-2026", "representative", "Kowalski & Partners LLP"),
-    ("insurer", "insurer-demo-2026", "insurer_contact", "Keystone Casualty Insurance"),
+    ("insurer", "insurer-demo-2026", "insurer_contact", "Garden State No-Fault Mutual"),
 ]
 _DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
              b"trailer<</Root 1 0 R>>\n%%EOF\n")
@@ -190,7 +190,8 @@ def _external_people(staff):
     for username, password, kind, organisation in EXTERNAL_LOGINS:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User.objects.create_user(username, password=password, first_name=organisation.split()[0])
+            first, last = ("Ada", "Kowalski") if kind == "representative" else ("Sam", "Rivera")
+            user = User.objects.create_user(username, password=password, first_name=first, last_name=last)
             payer = Payer.objects.filter(name=organisation).first() if kind == "insurer_contact" else None
             ExternalProfile.objects.create(user=user, kind=kind, organisation=organisation, payer=payer)
         people[username] = user

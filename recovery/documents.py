@@ -41,6 +41,10 @@ def max_upload_bytes() -> int:
     return getattr(settings, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
 
+def _size_text(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)} KB"
+
+
 @transaction.atomic
 def document_store(*, uploaded, purpose: str, actor, case=None, field: str = "document") -> UploadedDocument:
     """Check and store one uploaded file (a Django UploadedFile or anything with .name, .size, .read)."""
@@ -52,12 +56,12 @@ def document_store(*, uploaded, purpose: str, actor, case=None, field: str = "do
     size = getattr(uploaded, "size", None)
     limit = max_upload_bytes()
     if size is not None and size > limit:
-        raise CaseActionError(f"The file is larger than the {limit // (1024 * 1024)} MB limit.", field=field)
+        raise CaseActionError(f"The file is larger than the {_size_text(limit)} limit.", field=field)
     data = uploaded.read(limit + 1)
     if len(data) == 0:
         raise CaseActionError("The file is empty.", field=field)
     if len(data) > limit:
-        raise CaseActionError(f"The file is larger than the {limit // (1024 * 1024)} MB limit.", field=field)
+        raise CaseActionError(f"The file is larger than the {_size_text(limit)} limit.", field=field)
     found = sniff(data[:16])
     if found is None:
         raise CaseActionError("Only PDF, PNG, JPEG or TIFF files are accepted, and this file is none of them.",

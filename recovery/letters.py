@@ -15,22 +15,37 @@ extra_content: ContextVar[dict] = ContextVar("extra_content", default={})
 kick_relay: ContextVar[bool] = ContextVar("kick_relay", default=True)
 
 
-def recipients(case: RecoveryCase) -> list[dict]:
-    """Beneficiary-track letters go to the beneficiary; plan-track letters to the plan or insurer
-    recovered from, with a copy to the beneficiary on the NGHP plan track (CMS recovery process §2).
-    Representatives holding a POR or unexpired CTR are added when authorisations exist (SPEC §8)."""
+def recipients(case: RecoveryCase, on=None) -> list[dict]:
+    """Who a letter goes to (SPEC §6): beneficiary-track letters to the beneficiary; plan-track letters
+    to the plan or insurer recovered from, with a copy to the beneficiary on the NGHP plan track (CMS
+    recovery process §2); and on every track each representative holding a verified POR or a CTR
+    unexpired on the letter's date (SPEC §8)."""
+    from beneficiaries.models import Authorisation
+
     bene = case.beneficiary
-    bene_row = {
-        "role": "beneficiary",
-        "name": bene.full_name,
-        "address": bene.mailing_address,
-        "email": bene.email,
-    }
+    bene_row = {"role": "beneficiary", "name": bene.full_name, "address": bene.mailing_address, "email": bene.email}
     if case.track == Track.BENEFICIARY:
-        return [bene_row]
-    payer = case.debtor_payer
-    payer_row = {"role": "debtor", "name": payer.name, "address": payer.address, "email": payer.email}
-    return [payer_row, bene_row] if case.track == Track.PLAN else [payer_row]
+        rows = [bene_row]
+    else:
+        payer = case.debtor_payer
+        payer_row = {"role": "debtor", "name": payer.name, "address": payer.address, "email": payer.email}
+        rows = [payer_row, bene_row] if case.track == Track.PLAN else [payer_row]
+    auths = (Authorisation.objects.filter(case=case, status=Authorisation.Status.VERIFIED,
+                                          kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR])
+             .select_related("holder__external_profile").order_by("id"))
+    seen = set()
+    for auth in auths:
+        if auth.kind == Authorisation.Kind.CTR and on and auth.ctr_end_date and auth.ctr_end_date < on:
+            continue
+        if auth.holder_id in seen:
+            continue
+        seen.add(auth.holder_id)
+        holder = auth.holder
+        profile = getattr(holder, "external_profile", None)
+        rows.append({"role": f"representative ({auth.kind.upper()})",
+                     "name": holder.get_full_name() or holder.get_username(),
+                     "address": profile.organisation if profile else "", "email": holder.email})
+    return rows
 
 
 def _claims(case):
@@ -75,7 +90,7 @@ def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
 def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> Letter:
     letter = Letter.objects.create(
         case=case, kind=kind, letter_date=on, amount=amount, event=event,
-        recipients=recipients(case), content={**content(case, kind, on, **extra), **extra_content.get()},
+        recipients=recipients(case, on), content={**content(case, kind, on, **extra), **extra_content.get()},
     )
     from django.db import connection, transaction
 

@@ -385,7 +385,7 @@ class Settlement(models.Model):
     def clean(self):
         errors = {}
         fees, other, gross = self.attorney_fees or ZERO, self.other_costs or ZERO, self.gross_amount
-        if gross is not None and fees + other > gross:
+        if gross is not None and gross >= ZERO and fees + other > gross:
             errors["attorney_fees"] = (
                 f"Procurement costs (${fees + other}) are above the gross settlement (${gross})."
             )

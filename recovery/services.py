@@ -223,6 +223,9 @@ def _open_dispute(case, *, actor, on, reason, claims=(), filed_by="", grounds=""
         )
         dispute.claims.set(claims)
         Claim.objects.filter(pk__in=[c.pk for c in claims]).update(status=Claim.Status.DISPUTED)
+        from .final_amount import final_amount_dispute_registered  # SPEC §5.6: 11 business days
+
+        final_amount_dispute_registered(case=case, dispute=dispute)
 
     _perform(case, Step("open_dispute", {}), actor=actor, on=on, reason=reason or grounds, before_save=record)
 

@@ -20,14 +20,16 @@ class RawNameUploadHandler(FileUploadHandler):
         if self.request is None or content_length is None or content_length > limit:
             return None  # let Django parse it as usual (the size check refuses it later)
         body = input_data.read(content_length)
-        raw_names = {}
+        raw_names: dict[str, list[str]] = {}
         for field, name in _PART.findall(body):
-            raw_names.setdefault(field.decode("utf-8", "replace"), name.decode("utf-8", "replace"))
+            raw_names.setdefault(field.decode("utf-8", "replace"), []).append(name.decode("utf-8", "replace"))
         handlers = [h for h in self.request.upload_handlers if not isinstance(h, RawNameUploadHandler)]
         post, files = MultiPartParser(META, io.BytesIO(body), handlers, encoding).parse()
-        for field, uploaded in files.items():
-            if field in raw_names:
-                uploaded.raw_name = raw_names[field]
+        for field, uploads in files.lists():
+            names = [n for n in raw_names.get(field, []) if n]  # parts without a file name carry no file
+            if len(names) == len(uploads):  # parts and files in body order
+                for uploaded, raw in zip(uploads, names):
+                    uploaded.raw_name = raw
         return post, files
 
     def receive_data_chunk(self, raw_data, start):

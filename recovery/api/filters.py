@@ -23,8 +23,9 @@ class CaseFilter(django_filters.FilterSet):
                                              help_text="The id of the caseworker the case is assigned to")
     next_due_date = django_filters.DateFromToRangeFilter(
         help_text="next_due_date_after / next_due_date_before (inclusive, YYYY-MM-DD)")
-    overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text="true: the next dated step was due before today; false: it was not")
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "Overdue"), ("false", "Not overdue")], method="filter_overdue",
+        help_text="true: the next dated step was due before today; false: it was not")
     number = django_filters.CharFilter(field_name="number", max_length=15, help_text="The exact 15-digit case number")
     search = django_filters.CharFilter(
         method="filter_search", max_length=20,
@@ -38,9 +39,9 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         today = timezone.localdate()
-        if value is True:
+        if value == "true":
             return queryset.filter(next_due_date__lt=today)
-        if value is False:
+        if value == "false":
             return queryset.exclude(next_due_date__lt=today)
         return queryset
 

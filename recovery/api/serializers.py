@@ -1,6 +1,7 @@
 """What the API shows and accepts. Money is a string with two decimals ("1200.00"), never a float;
 dates are ISO (YYYY-MM-DD). Serializers only shape and type data: the rules are in the services."""
 
+import re
 from decimal import Decimal
 
 from django.urls import reverse
@@ -29,14 +30,40 @@ from . import permissions
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d{1,12}\.\d{2}$", "example": "1200.00"})
+class MoneyOut(serializers.DecimalField):
+    """An amount shown: a string with exactly two decimals (negative for a reduction in a ledger row)."""
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+                     "example": "1200.00"})
+class MoneyIn(serializers.DecimalField):
+    """An amount given: a string of dollars and cents ("1200.00"), not negative, at most two decimals. A
+    JSON number is refused: the JSON parser would have made it a float first (SPEC §5: never float)."""
+
+    default_error_messages = {
+        "not_a_string": 'Give the amount as a string of dollars and cents, e.g. "1200.00" (not a JSON number).',
+        "shape": 'Give the amount in dollars and cents, digits only, e.g. "1200.00".',
+    }
+    SHAPE = re.compile(r"^-?\d+(\.\d+)?$")
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if not self.SHAPE.match(data.strip()):
+            self.fail("shape")
+        return super().to_internal_value(data)
+
+
 def Money(**kwargs):  # noqa: N802 — a field factory that reads like a field class
-    """A dollar amount: a string with two decimals in and out; never negative, never sub-cent."""
+    """A dollar amount: a string with two decimals in and out; never negative in, never sub-cent."""
     kwargs.setdefault("max_digits", 14)
     kwargs.setdefault("decimal_places", 2)
     kwargs.setdefault("coerce_to_string", True)
-    if not kwargs.get("read_only"):
-        kwargs.setdefault("min_value", Decimal("0"))
-    return serializers.DecimalField(**kwargs)
+    if kwargs.get("read_only"):
+        return MoneyOut(**kwargs)
+    kwargs.setdefault("min_value", Decimal("0"))
+    return MoneyIn(**kwargs)
 
 
 def _absolute(request, name, *args):
@@ -116,6 +143,8 @@ class CaseDetailSerializer(CaseListSerializer):
     debtor = serializers.CharField(source="debtor_name", read_only=True,
                                    help_text="Who owes the debt: the beneficiary, or the plan/insurer")
     hold_reason = serializers.SerializerMethodField(help_text="Staff only")
+    return_state = serializers.CharField(read_only=True, help_text="Where a pending dispute, appeal, waiver or "
+                                                                   "challenge returns to (empty: none pending)")
     links = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
@@ -330,9 +359,9 @@ class ActionInputSerializer(_StepInput):
 
 
 class DisputeInputSerializer(_StepInput):
-    claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
+    claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
                                    help_text="Ids of the related claims disputed")
-    grounds = serializers.CharField(max_length=5000)
+    grounds = serializers.CharField(min_length=1, max_length=5000, help_text="Why the claims are not related")
     filed_by = serializers.CharField(required=False, allow_blank=True, max_length=200,
                                      help_text="Who filed the dispute (default: you)")
     expected_state = serializers.ChoiceField(choices=State.choices, required=False,
@@ -399,9 +428,14 @@ class DocumentInputSerializer(serializers.Serializer):
                                     help_text="The case it is for (optional)")
 
 
-# Error bodies, for the schema: a field's messages, or `non_field_errors`.
+# A 400 body, for the schema: each field at fault with its messages (`non_field_errors` when no single field
+# is), a list's items by index ({"claims": {"0": [...]}}), or `detail` for a body that could not be parsed.
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {"anyOf": [
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object"},
+        {"type": "string"},
+    ]},
     "example": {"on": ["A step cannot be dated in the future."]},
 }

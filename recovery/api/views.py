@@ -11,13 +11,16 @@ a beneficiary's data and every write is audit-logged (`channel="api"`, ids only)
   single field is at fault) and nothing changed; 409 the case moved since you loaded it.
 """
 
+import django_otp
+from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
-from django.utils import timezone
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, parsers, renderers, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
@@ -34,6 +37,7 @@ from recovery.outbox import letter_pdf_bytes
 from recovery.pdf import letter_filename
 from recovery.portal.documents import may_read_document
 from recovery.portal.services import settlement_submit
+from recovery.tracks import Track
 
 from . import permissions
 from . import serializers as s
@@ -63,10 +67,36 @@ E401 = OpenApiResponse(s.ErrorSerializer, description="No or invalid credentials
 E403 = OpenApiResponse(s.ErrorSerializer, description="The case is visible, but this is not for your role")
 E404 = OpenApiResponse(s.ErrorSerializer, description="No such case (or not one you may see)")
 E409 = OpenApiResponse(s.ErrorSerializer, description="The case moved since you loaded it: reload and retry")
+E415 = OpenApiResponse(s.ErrorSerializer, description="The body is not in a media type this operation reads")
 E429 = OpenApiResponse(s.ErrorSerializer, description="Too many requests")
 READ_ERRORS = {401: E401, 403: E403, 404: E404, 429: E429}
-WRITE_ERRORS = {400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 429: E429}
-CASE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The case id")
+WRITE_ERRORS = {400: E400, 401: E401, 403: E403, 404: E404, 409: E409, 415: E415, 429: E429}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": s.MAX_ID}
+EMPTY = {"type": "string", "maxLength": 0}
+NO_NUL = "^[^\\x00]*$"
+ORDERING_PATTERN = r"^(-?(opened_on|next_due_date|number)(,-?(opened_on|next_due_date|number))*)?$"
+NO_FORMAT = OpenApiParameter("format", exclude=True)  # DRF's ?format= override: not part of this API
+CASE_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The case id")
+LIST_PARAMETERS = [
+    OpenApiParameter("number", {"type": "string", "maxLength": 15, "pattern": NO_NUL},
+                     description="The exact 15-digit case number"),
+    OpenApiParameter("search", {"type": "string", "maxLength": 20, "pattern": NO_NUL},
+                     description="The start of a case number (digits; spaces and dashes are ignored)"),
+    # An empty value means "not given", as in an HTML form.
+    OpenApiParameter("caseworker", {"anyOf": [ID_SCHEMA, EMPTY]},
+                     description="The id of the caseworker the case is assigned to"),
+    OpenApiParameter("page", {"anyOf": [{"type": "integer", "minimum": 1}, EMPTY]},
+                     description="The page (50 cases a page)"),
+    OpenApiParameter("track", {"type": "string", "enum": ["", *Track.values]}, description="The recovery track"),
+    OpenApiParameter("overdue", {"type": "string", "enum": ["", "true", "false"]},
+                     description="true: the next dated step was due before today; false: it was not"),
+    *[OpenApiParameter(name, {"anyOf": [{"type": "string", "format": "date"}, EMPTY]},
+                       description="next_due_date from / to, inclusive (YYYY-MM-DD)")
+      for name in ("next_due_date_after", "next_due_date_before")],
+    OpenApiParameter("ordering", {"type": "string", "pattern": ORDERING_PATTERN},
+                     description="Comma-separated: opened_on, next_due_date or number; a leading - for descending "
+                                 "(default: newest opened first)"),
+]
 
 
 def field_errors(exc: CaseActionError) -> dict:
@@ -134,7 +164,7 @@ class BinaryRenderer(renderers.BaseRenderer):
 class ApiView(generics.GenericAPIView):
     # Token first, so that a request without credentials is answered 401 with `WWW-Authenticate: Token`.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, permissions.StaffSecondFactor]
     parser_classes = [parsers.JSONParser]
 
     def audit(self, action, obj=None, **kwargs):
@@ -219,7 +249,7 @@ class CaseListView(ApiView, generics.ListAPIView):
     def get_queryset(self):
         return access.cases_for(self.request.user).select_related("beneficiary", "caseworker")
 
-    @extend_schema(operation_id="cases_list", responses={
+    @extend_schema(operation_id="cases_list", parameters=LIST_PARAMETERS, responses={
         200: s.CaseListSerializer(many=True), 400: E400, 401: E401,
         404: OpenApiResponse(s.ErrorSerializer, description="No such page"), 429: E429})
     def get(self, request, *args, **kwargs):
@@ -335,7 +365,8 @@ class LetterPdfView(ApiView):
     renderer_classes = [renderers.JSONRenderer, BinaryRenderer]
 
     @extend_schema(
-        operation_id="letters_pdf", parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        operation_id="letters_pdf",
+        parameters=[OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The letter id"), NO_FORMAT],
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
                                                              description="The letter (attachment)"),
                    **READ_ERRORS},
@@ -569,7 +600,7 @@ class DocumentUploadView(ApiView):
 
     @extend_schema(
         operation_id="documents_create", request={"multipart/form-data": s.DocumentInputSerializer},
-        responses={201: s.DocumentSerializer, 400: E400, 401: E401, 403: E403, 429: E429},
+        responses={201: s.DocumentSerializer, 400: E400, 401: E401, 403: E403, 415: E415, 429: E429},
     )
     def post(self, request):
         """Upload a document (checked by its content: PDF, PNG, JPEG or TIFF; not empty; size-limited) — for a
@@ -604,7 +635,7 @@ class DocumentDownloadView(ApiView):
 
     @extend_schema(
         operation_id="documents_retrieve",
-        parameters=[OpenApiParameter("key", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        parameters=[OpenApiParameter("key", OpenApiTypes.UUID, OpenApiParameter.PATH), NO_FORMAT],
         responses={**{(200, t): OpenApiResponse(OpenApiTypes.BINARY, description="The document (attachment)")
                       for t in ("application/pdf", "image/png", "image/jpeg", "image/tiff")},
                    401: E401, 404: E404, 429: E429},
@@ -621,29 +652,57 @@ class DocumentDownloadView(ApiView):
         return attachment(data, doc.content_type, doc.original_name)
 
 
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/: a JSON 404 (not the site's HTML page), e.g. /api/cases/-1/."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 # --- token ----------------------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    otp_token = serializers.CharField(required=False, allow_blank=True, max_length=16, write_only=True,
+                                      help_text="Staff, when the second factor is required: the one-time code")
 
 
 @extend_schema(tags=["auth"])
 class TokenView(ObtainAuthToken):
-    """DRF's obtain_auth_token, throttled as anonymous traffic. django-axes sees every attempt: DRF passes the
-    request to authenticate(), as AxesStandaloneBackend requires; a locked-out user gets 429."""
+    """DRF's obtain_auth_token, throttled as anonymous traffic, with what the sign-in pages have:
+
+    - django-axes sees every attempt (DRF passes the request to authenticate(), as AxesStandaloneBackend
+      requires); a locked-out user gets 429 even with the right password, and a token issued counts as a
+      login (user_logged_in: axes forgets the failures, last_login is set);
+    - staff give a one-time code from their device when STAFF_OTP_REQUIRED is on, as in the admin."""
 
     authentication_classes = []
     throttle_classes = [AnonRateThrottle]
-    parser_classes = [parsers.JSONParser, parsers.FormParser]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
+    serializer_class = TokenRequestSerializer
 
     @extend_schema(
-        operation_id="token_create", request=AuthTokenSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: E400, 429: E429},
+        operation_id="token_create", request=TokenRequestSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: E400, 415: E415,
+                   429: E429},
         auth=[],
     )
     def post(self, request, *args, **kwargs):
         """Exchange a username and password for an API token; send it as `Authorization: Token <key>`."""
+        serializer = self.get_serializer(data=request.data)
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except exceptions.ValidationError:
             if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
                 return Response({"detail": "Too many failed login attempts: the account is locked for a while."},
                                 status=status.HTTP_429_TOO_MANY_REQUESTS)
             raise
+        user = serializer.validated_data["user"]
+        if permissions.second_factor_required(user):
+            code = serializer.validated_data.get("otp_token", "")
+            if not code or django_otp.match_token(user, code) is None:
+                raise exceptions.ValidationError(
+                    {"otp_token": ["Staff give the one-time code from their device." if not code
+                                   else "The one-time code is not valid."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response({"token": token.key})

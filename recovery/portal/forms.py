@@ -6,6 +6,7 @@ are checked only by recovery.documents.document_store (content, size, emptiness,
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
@@ -80,6 +81,9 @@ class SettlementForm(forms.ModelForm):
         for name in ("gross_amount", "attorney_fees", "other_costs"):
             self.fields[name].widget.attrs.update({"class": "money", "inputmode": "decimal"})
             self.fields[name].widget.input_type = "text"  # the server checks cents and signs (SPEC §9)
+            # Refused here, a negative amount is kept out of the model's cross-field check (costs above the
+            # settlement), which would otherwise compare against it.
+            self.fields[name].validators.append(MinValueValidator(Decimal("0"), "Amounts cannot be negative."))
 
     def clean_settlement_date(self):
         value = self.cleaned_data["settlement_date"]

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from beneficiaries.models import Authorisation, ExternalProfile
 from beneficiaries.services import authorisation_submit
@@ -240,6 +240,7 @@ def _balances(case_ids) -> dict:
 
 
 @login_required
+@require_GET
 def case_list(request):
     """The cases this user may see, their role on each, and what is due from them and by when."""
     cases_qs = (access.cases_for(request.user)
@@ -264,7 +265,7 @@ def case_list(request):
             "ctr_end": ctr_ends.get(case.pk) if acc.role == "ctr" else None,
             "balance": balances.get(case.pk) if case.demand_date else None,
             "due": due_items(case, role=acc.role, table=table, today=today, balance=balances.get(case.pk),
-                             pending_dispute=disputes.get(case.pk), settlement=final_amount._settlement(case),
+                             pending_dispute=disputes.get(case.pk), settlement=_related(case, "settlement"),
                              debt=_related(case, "debt"), final=_related(case, "final_amount")),
         })
     authorisations = list(Authorisation.objects.filter(holder=request.user).select_related("case", "payer")
@@ -286,6 +287,7 @@ def _related(case, name):
 
 
 @login_required
+@require_GET
 def case_detail(request, pk):
     case, acc = _case_or_404(request, pk, detail="case page")
     audit.record(request, A.VIEW, case, detail="case page")
@@ -315,6 +317,7 @@ def case_detail(request, pk):
 
 
 @login_required
+@require_GET
 def letter_pdf(request, pk, letter_pk):
     """A letter's PDF, as an attachment, for a person who may see the case (audited)."""
     case, acc = _case_or_404(request, pk, detail="letter")
@@ -382,7 +385,7 @@ def settlement(request, pk):
         return pf.SettlementForm(data, files, case=case, instance=_settled(case) or Settlement(case=case))
 
     def perform(case, form, stored, today):
-        existed = _settled(case) is not None
+        existed = Settlement.objects.filter(case=case).exists()  # (the form's new instance is not one)
         data = form.cleaned_data
         settlement_submit(case=case, actor=request.user, on=today, **{k: data[k] for k in SETTLEMENT_FIELDS})
         _store_all(request, case, form, stored, "documents", PURPOSE.SETTLEMENT)

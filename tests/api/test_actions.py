@@ -60,7 +60,8 @@ def test_a_por_opens_a_dispute_and_the_case_moves_with_history_and_audit(world):
     world.main.refresh_from_db()
     assert world.main.state == State.DISPUTE_PENDING
     dispute = world.main.disputes.get()
-    assert (dispute.filed_by, dispute.grounds, dispute.received_date) == ("Por Esq (Law & Co)", "Unrelated fracture", today())
+    assert (dispute.filed_by, dispute.grounds, dispute.received_date) == (
+        "Por Esq (Law & Co)", "Unrelated fracture", today())
     claim.refresh_from_db()
     assert claim.status == "disputed"
     event = world.main.events.order_by("-id").first()
@@ -250,7 +251,8 @@ def test_a_por_sends_settlement_details_and_may_correct_them_before_the_demand(w
     body = response.json()
     assert (body["gross_amount"], body["procurement_costs"], body["source"], body["received_on"]) == (
         "30000.00", "10000.00", "beneficiary", today().isoformat())
-    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/", {**GOOD_SETTLEMENT, "gross_amount": "31000.00"})
+    response = post(world.por, f"/api/cases/{world.main.pk}/settlement/",
+                    {**GOOD_SETTLEMENT, "gross_amount": "31000.00"})
     assert response.status_code == 200
     assert Settlement.objects.get(case=world.main).gross_amount == Decimal("31000.00")
     assert list(world.main.events.filter(action="submit_settlement").values_list("actor__username", flat=True)) == [
@@ -276,6 +278,8 @@ def test_settlement_documents_come_with_the_details_in_one_multipart_request(wor
     ({"gross_amount": "-1.00"}, "gross_amount"),
     ({"gross_amount": "100.001"}, "gross_amount"),
     ({"gross_amount": 1.5e20}, "gross_amount"),
+    ({"gross_amount": "1.5e20"}, "gross_amount"),
+    ({"gross_amount": "1000000000000.00"}, "gross_amount"),  # 13 digits before the point
     ({"gross_amount": "abc"}, "gross_amount"),
     ({"attorney_fees": "29000.00", "other_costs": "2000.00"}, "attorney_fees"),  # costs above the settlement
     ({"settlement_date": "2022-12-31"}, "settlement_date"),  # before the incident (2023-01-10)

@@ -161,3 +161,24 @@ def test_a_document_download_is_access_checked_and_audited(client, world):
     assert list(AuditEvent.objects.filter(action="download").order_by("id").values_list("outcome", flat=True)) == [
         "denied", "ok"]
     _ = date  # dates are calendar dates everywhere (kept import for clarity of fixtures)
+
+
+def test_letters_go_to_representatives_with_a_verified_por_or_an_unexpired_ctr(world):
+    from recovery import letters
+
+    cases, _ = world
+    today = timezone.localdate()
+    por, ctr, old_ctr, pending = external("por"), external("ctr"), external("old"), external("pending")
+    for user in (por, ctr, old_ctr, pending):
+        user.email = f"{user.username}@law.example"
+        user.save()
+    authorise(por, "por", case=cases[0])
+    authorise(ctr, "ctr", case=cases[0], end=today)
+    authorise(old_ctr, "ctr", case=cases[0], end=today - timedelta(days=1))
+    authorise(pending, "por", case=cases[0], status="pending")
+    rows = letters.recipients(cases[0], today)
+    assert [(r["role"], r["email"]) for r in rows] == [
+        ("beneficiary", cases[0].beneficiary.email),
+        ("representative (POR)", "por@law.example"),
+        ("representative (CTR)", "ctr@law.example"),
+    ]

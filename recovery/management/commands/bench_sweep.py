@@ -91,13 +91,14 @@ SCENARIOS = [
     ("bene Treasury due", 10, Track.BENEFICIARY, S.INTENT_TO_REFER_ISSUED, (151, 220)),
     ("plan referral notice due", 8, Track.PLAN, S.DEMAND_ISSUED, (61, 120)),
     ("plan notice + Treasury due", 3, Track.PLAN, S.DEMAND_ISSUED, (121, 170)),
-    ("plan Treasury due", 5, Track.PLAN, S.REFERRAL_NOTICE_ISSUED, (121, 180)),
+    ("plan Treasury due", 4, Track.PLAN, S.REFERRAL_NOTICE_ISSUED, (121, 180)),
+    ("plan late notice (Treasury 60 days after it)", 1, Track.PLAN, S.REFERRAL_NOTICE_ISSUED, (200, 260)),
     ("ghp ITR due", 6, Track.GHP, S.DEMAND_ISSUED, (120, 180)),
     ("ghp ITR + Treasury due", 2, Track.GHP, S.DEMAND_ISSUED, (181, 220)),
     ("ghp Treasury due", 4, Track.GHP, S.INTENT_TO_REFER_ISSUED, (181, 240)),
     ("bene interest only (day 61-89)", 8, Track.BENEFICIARY, S.DEMAND_ISSUED, (61, 89)),
     ("referred to Treasury (interest only)", 4, Track.BENEFICIARY, S.REFERRED_TO_TREASURY, (160, 400)),
-    ("CPL overdue flag (no automatic step)", 2, Track.BENEFICIARY, S.RAR_ISSUED, None),
+    ("CPL overdue flag (no automatic step: not swept)", 2, Track.BENEFICIARY, S.RAR_ISSUED, None),
     ("bene not due (day 0-60)", 12, Track.BENEFICIARY, S.DEMAND_ISSUED, (0, 60)),
     ("plan not due (day 0-60)", 4, Track.PLAN, S.DEMAND_ISSUED, (0, 60)),
     ("ghp not due (day 0-60)", 2, Track.GHP, S.DEMAND_ISSUED, (0, 60)),
@@ -202,7 +203,7 @@ class Command(BaseCommand):
             prefix = "2" if track == Track.BENEFICIARY else "3"
             case = RecoveryCase(number=f"{prefix}9{i:013d}", track=track, state=state, beneficiary=rng.choice(benes),
                                 debtor_payer=None if track == Track.BENEFICIARY else rng.choice(payers))
-            last = self._case_dates(case, span, table, rng)
+            last = self._case_dates(case, span, table, rng, late="late" in name)
             case.opened_on = (case.demand_date or case.rar_date or case.cpn_date) - timedelta(days=200)
             deadline = clocks.next_deadline(case, table=table)
             case.next_due_date = deadline.due if deadline else None
@@ -267,7 +268,7 @@ class Command(BaseCommand):
         for name, _, *_rest in SCENARIOS:
             self.stdout.write(f"    {self.mix[name]:>8,}  {name}")
 
-    def _case_dates(self, case, span, table, rng):
+    def _case_dates(self, case, span, table, rng, late=False):
         """Set the clock dates of `case` for its scenario; return the date of its last step."""
         as_of = self.as_of
         if case.state == S.RAR_ISSUED:
@@ -290,6 +291,8 @@ class Command(BaseCommand):
             return case.itr_date
         if case.state == S.REFERRAL_NOTICE_ISSUED:
             case.referral_notice_date = clocks.consequence_day(demand, table.days(t, "referral_notice", demand))
+            if late:  # sent late (e.g. after an unfavourable appeal): Treasury no sooner than 60 days after it
+                case.referral_notice_date = demand + timedelta(days=rng.randint(100, 150))
             return case.referral_notice_date
         return demand
 
@@ -367,7 +370,7 @@ class Command(BaseCommand):
 
     def _sql(self):
         p = {"as_of": self.as_of, "uid": self.actor.pk, "uname": self.actor.username, "closed": CLOSED,
-             "not_step": CLOSED + [S.ON_HOLD]}
+             "automatic": [str(s) for s in sweeps.AUTOMATIC_STATES]}
         steps = 0
         with connection.cursor() as cur:
             cur.execute("""
@@ -379,7 +382,7 @@ class Command(BaseCommand):
             cur.execute("""
                 CREATE TEMP TABLE bench_due AS
                 SELECT c.id AS case_id FROM recovery_recoverycase c
-                 WHERE c.next_due_date <= %(as_of)s AND NOT (c.state = ANY(%(not_step)s))
+                 WHERE c.next_due_date <= %(as_of)s AND c.state = ANY(%(automatic)s)
                 UNION
                 SELECT d.case_id FROM recovery_debt d JOIN recovery_recoverycase c ON c.id = d.case_id
                  WHERE d.next_assessment_date <= %(as_of)s AND NOT (c.state = ANY(%(closed)s))""", p)
@@ -396,12 +399,14 @@ class Command(BaseCommand):
         return steps, due
 
     def _sql_round(self, cur, p):
-        # The steps due now: which clock, from which date, the day the rule fixes (SPEC §3 counting).
+        # The steps due now: the day the rule fixes (SPEC §3 counting; the plan's Treasury referral is
+        # clocks.plan_treasury_day: day 121 after the demand, and never sooner than 60 days after the
+        # notice), never before the case's last step (sweeps.process_case).
         cur.execute("""
             CREATE TEMP TABLE bench_step AS
             WITH s AS (
                 SELECT c.id AS case_id, c.track, c.state AS from_state, c.number, c.demand_date, c.beneficiary_id,
-                       c.debtor_payer_id,
+                       c.debtor_payer_id, c.referral_notice_date,
                        CASE WHEN c.state = 'demand_issued' AND c.track = 'plan' THEN 'issue_referral_notice'
                             WHEN c.state = 'demand_issued' THEN 'issue_itr' ELSE 'refer_to_treasury' END AS action,
                        CASE WHEN c.state = 'demand_issued' AND c.track = 'plan' THEN 'referral_notice'
@@ -412,22 +417,34 @@ class Command(BaseCommand):
                        CASE WHEN c.state = 'demand_issued' AND c.track <> 'plan' THEN 0 ELSE 1 END AS plus
                   FROM recovery_recoverycase c JOIN bench_due u ON u.case_id = c.id
                  WHERE c.state IN ('demand_issued', 'intent_to_refer_issued', 'referral_notice_issued')
+            ), plan AS (  -- the plan track's two clock lengths, in force on the demand date
+                SELECT s.case_id, ktad.days AS tad, krn.days AS rn
+                  FROM s
+                  JOIN bench_clk ktad ON ktad.track = 'plan' AND ktad.name = 'treasury_after_demand'
+                   AND ktad.effective_from <= s.demand_date AND (ktad.until IS NULL OR s.demand_date < ktad.until)
+                  JOIN bench_clk krn ON krn.track = 'plan' AND krn.name = 'referral_notice'
+                   AND krn.effective_from <= s.demand_date AND (krn.until IS NULL OR s.demand_date < krn.until)
+                 WHERE s.track = 'plan'
             ), due AS (
-                SELECT s.*, s.start + k.days + s.plus AS on_date
+                SELECT s.*, pl.tad, pl.rn,
+                       greatest(CASE WHEN s.from_state = 'referral_notice_issued'
+                                     THEN greatest(s.start + k.days + 1, s.referral_notice_date + (pl.tad - pl.rn))
+                                     ELSE s.start + k.days + s.plus END,
+                                (SELECT max(e.effective_date) FROM recovery_caseevent e
+                                  WHERE e.case_id = s.case_id)) AS on_date
                   FROM s JOIN bench_clk k ON k.track = s.track AND k.name = s.clock
                    AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
+                  LEFT JOIN plan pl ON pl.case_id = s.case_id
             ), nxt AS (  -- the case's next deadline after the step (clocks.next_deadline)
                 SELECT due.*, d.principal, d.demand_date AS d_demand, d.annual_rate, d.period_days, d.year_days,
-                       d.grace_days, greatest(due.on_date, d.posted_through) AS bal_as_of,
+                       d.grace_days, due.on_date AS bal_as_of,  -- the letter states the debt as of its date
                        CASE due.action WHEN 'issue_itr' THEN due.on_date + k2.days + 1
-                                       WHEN 'issue_referral_notice' THEN due.demand_date + k2.days + 1 END AS next_due
+                                       WHEN 'issue_referral_notice'
+                                       THEN greatest(due.demand_date + due.tad + 1, due.on_date + (due.tad - due.rn))
+                       END AS next_due
                   FROM due JOIN recovery_debt d ON d.case_id = due.case_id
-                  LEFT JOIN bench_clk k2 ON k2.track = due.track
-                   AND k2.name = CASE due.action WHEN 'issue_itr' THEN 'treasury_after_itr'
-                                                 ELSE 'treasury_after_demand' END
-                   AND k2.effective_from <= CASE due.action WHEN 'issue_itr' THEN due.on_date ELSE due.demand_date END
-                   AND (k2.until IS NULL OR CASE due.action WHEN 'issue_itr' THEN due.on_date
-                                                            ELSE due.demand_date END < k2.until)
+                  LEFT JOIN bench_clk k2 ON k2.track = due.track AND k2.name = 'treasury_after_itr'
+                   AND k2.effective_from <= due.on_date AND (k2.until IS NULL OR due.on_date < k2.until)
                  WHERE due.on_date <= %(as_of)s AND d.principal > 0  -- unpaid: no payments in this data
             ), bal AS (  -- interest through the letter's date: full periods after the grace days (SPEC §5.5)
                 SELECT nxt.*,
