@@ -258,8 +258,9 @@ def case_list(request):
                                                  kind=Authorisation.Kind.CTR, case_id__in=ids)
                     .values_list("case_id", "ctr_end_date"))
     rows = []
+    roles = access.roles_for(request.user, cases)
     for case in cases:
-        acc = access.access_to(request.user, case)
+        acc = roles[case.pk]
         rows.append({
             "case": case, "role": acc.role, "role_label": ROLE_LABELS.get(acc.role, ""),
             "ctr_end": ctr_ends.get(case.pk) if acc.role == "ctr" else None,

@@ -182,3 +182,17 @@ def test_letters_go_to_representatives_with_a_verified_por_or_an_unexpired_ctr(w
         ("representative (POR)", "por@law.example"),
         ("representative (CTR)", "ctr@law.example"),
     ]
+
+
+def test_roles_for_many_cases_agrees_with_access_to_for_each(world):
+    cases, plan = world
+    today = timezone.localdate()
+    lawyer = external("lawyer")
+    authorise(lawyer, "por", case=cases[0])
+    authorise(lawyer, "ctr", case=cases[1], end=today)
+    authorise(lawyer, "ctr", case=cases[2], end=today - timedelta(days=1))
+    contact = external("contact", ExternalProfile.Kind.INSURER_CONTACT, payer=plan.debtor_payer)
+    authorise(contact, "loa", payer=plan.debtor_payer)
+    everything = [*cases, plan]
+    for user in (lawyer, contact, f.caseworker()):
+        assert access.roles_for(user, everything) == {c.pk: access.access_to(user, c) for c in everything}
