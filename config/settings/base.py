@@ -226,6 +226,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "recovery.tracks.State",
+        "OptionKindEnum": "recovery.models.OptionElection.Kind",
+        "LetterKindEnum": "recovery.models.Letter.Kind",
+        "LedgerEntryKindEnum": "recovery.models.LedgerEntry.Kind",
+    },
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -137,8 +137,8 @@ class CaseDetailSerializer(CaseListSerializer):
     role = serializers.SerializerMethodField(help_text="Your role on this case: staff, por, ctr, debtor, reporter")
     may_act = serializers.SerializerMethodField(help_text="Whether your role may take any step on this case")
     available_actions = serializers.SerializerMethodField(help_text="The steps you may take now")
-    balance = serializers.SerializerMethodField(help_text="Empty before the demand, or when your role does not "
-                                                          "see the debt")
+    balance = serializers.SerializerMethodField(help_text="The debt as the ledger stands (interest as assessed); "
+                                                          "empty before the demand")
     settlement = serializers.SerializerMethodField()
     debtor = serializers.CharField(source="debtor_name", read_only=True,
                                    help_text="Who owes the debt: the beneficiary, or the plan/insurer")

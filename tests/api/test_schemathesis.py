@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from recovery.models import Letter, UploadedDocument
+from recovery.documents import document_store
+from recovery.models import Letter
 
 from .conftest import client_for, pdf_file
 
@@ -34,7 +35,8 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "50"))
 @pytest.fixture
 def wsgi_app():
     """The project's WSGI application, in this thread and this test's transaction. Like Django's test
-    client, keep request start/end from closing the connection (that would end the test transaction)."""
+    client, keep request start/end from closing the connection (that would end the test transaction on
+    PostgreSQL). Do not use Django's test client inside: it connects close_old_connections again."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
@@ -45,11 +47,10 @@ def wsgi_app():
 
 
 def real_ids(world):
+    """Ids of real objects (made without Django's test client, which would reconnect close_old_connections)."""
     letter = Letter.objects.filter(case=world.main).first()
-    doc_key = client_for(world.por).post("/api/documents/", {"file": pdf_file(), "purpose": "dispute",
-                                                             "case": world.main.pk}, format="multipart").json()["key"]
-    assert UploadedDocument.objects.filter(key=doc_key).exists()
-    return {"{id}": world.main.pk, "letters/{id}": letter.pk, "{key}": doc_key}
+    doc = document_store(uploaded=pdf_file(), purpose="dispute", actor=world.por, case=world.main)
+    return {"{id}": world.main.pk, "letters/{id}": letter.pk, "{key}": str(doc.key)}
 
 
 def fixed_path_parameters(operation, ids):
