@@ -56,9 +56,13 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from beneficiaries.models import Beneficiary
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from beneficiaries.models import Authorisation, Beneficiary, ExternalProfile
 from payers.models import Payer
 from recovery import clocks, ledger, money, services, sweeps
+from recovery.document_models import UploadedDocument
 from recovery.models import CaseEvent, Debt, LedgerEntry, RecoveryCase
 from recovery.policy import clock_table, interest_terms
 from recovery.tracks import CLOSED_STATES, State, Track
@@ -212,6 +216,7 @@ class Command(BaseCommand):
             plans.append(last)
         case_rows = RecoveryCase.objects.bulk_create(case_rows, batch_size=5000)
         self.case_lo, self.case_hi = case_rows[0].pk, case_rows[-1].pk
+        n_auth = self._build_representatives(case_rows, rng)
 
         terms_on: dict[date, object] = {}
         debts, events = [], []
@@ -263,10 +268,40 @@ class Command(BaseCommand):
         self.baseline = self._max_ids()
         self.stdout.write(
             f"built {len(case_rows):,} open cases ({len(benes):,} beneficiaries), {len(debts):,} debts, "
-            f"{len(entries):,} ledger rows, {len(events):,} history rows in {time.perf_counter() - t0:.1f} s; "
+            f"{len(entries):,} ledger rows, {len(events):,} history rows, {n_auth:,} representatives' "
+            f"authorisations in {time.perf_counter() - t0:.1f} s; "
             f"as-of {as_of}, interest mode '{self.interest}'")
         for name, _, *_rest in SCENARIOS:
             self.stdout.write(f"    {self.mix[name]:>8,}  {name}")
+
+    def _build_representatives(self, cases, rng):
+        """Representatives on ~6% of the cases (letters go to them too, SPEC §6, §8): verified PORs, verified
+        CTRs (some expiring before the step, so not a recipient), and some still awaiting verification."""
+        User = get_user_model()
+        stamp = f"{time.time_ns() % 10 ** 9}"
+        holders = User.objects.bulk_create([
+            User(username=f"bench-rep-{stamp}-{k}", first_name=f"Rep{k}" if k % 4 else "", last_name="Attorney" if k % 4 else "",
+                 email=f"rep{k}@lawfirm.example" if k % 3 else "", is_active=True)
+            for k in range(max(5, len(cases) // 500))])
+        ExternalProfile.objects.bulk_create([
+            ExternalProfile(user=h, kind=ExternalProfile.Kind.REPRESENTATIVE, organisation=f"Firm {h.pk} LLP")
+            for h in holders[: len(holders) * 3 // 4]])  # a quarter have no profile
+        doc = UploadedDocument.objects.create(
+            purpose=UploadedDocument.Purpose.AUTHORISATION, file="bench/por.pdf", original_name="por.pdf",
+            content_type="application/pdf", size=1, sha256="0" * 64, uploaded_by=self.actor, uploaded_at=timezone.now())
+        auths = []
+        for case in cases:
+            if rng.random() >= 0.06:
+                continue
+            for _ in range(rng.choice([1, 1, 1, 2])):
+                kind, status, end = rng.choice([
+                    ("por", "verified", None), ("por", "verified", None), ("ctr", "verified", date(2027, 1, 1)),
+                    ("ctr", "verified", self.as_of - timedelta(days=rng.randint(0, 150))), ("por", "pending", None)])
+                auths.append(Authorisation(kind=kind, holder=rng.choice(holders), beneficiary_id=case.beneficiary_id,
+                                           case=case, ctr_end_date=end, document=doc, status=status,
+                                           submitted_by=self.actor))
+        Authorisation.objects.bulk_create(auths, batch_size=5000)
+        return len(auths)
 
     def _case_dates(self, case, span, table, rng, late=False):
         """Set the clock dates of `case` for its scenario; return the date of its last step."""
@@ -468,7 +503,7 @@ class Command(BaseCommand):
                    bal.principal + bal.interest AS amount,
                    CASE WHEN bal.track = 'beneficiary' THEN jsonb_build_array(bene.r)
                         WHEN bal.track = 'plan' THEN jsonb_build_array(payer.r, bene.r)
-                        ELSE jsonb_build_array(payer.r) END AS recipients,
+                        ELSE jsonb_build_array(payer.r) END || reps.r AS recipients,
                    jsonb_build_object(
                        'case_number', bal.number, 'beneficiary', b.first_name || ' ' || b.last_name,
                        'mbi', substr(b.mbi, 1, 4) || '-' || substr(b.mbi, 5, 3) || '-' || substr(b.mbi, 8),
@@ -486,7 +521,19 @@ class Command(BaseCommand):
                                        b.city || ', ' || b.state || ' ' || b.zip_code)) AS r) bene
               LEFT JOIN LATERAL (SELECT jsonb_build_object(
                   'role', 'debtor', 'name', py.name, 'address', py.address, 'email', py.email) AS r) payer
-                ON py.id IS NOT NULL""", p)
+                ON py.id IS NOT NULL
+              CROSS JOIN LATERAL (  -- each holder of a verified POR, or of a CTR unexpired on the letter's date
+                  SELECT coalesce(jsonb_agg(jsonb_build_object(
+                             'role', 'representative (' || upper(a.kind) || ')',
+                             'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+                             'address', coalesce(xp.organisation, ''), 'email', u.email) ORDER BY a.id), '[]'::jsonb) AS r
+                    FROM (SELECT DISTINCT ON (a.holder_id) a.id, a.kind, a.holder_id
+                            FROM beneficiaries_authorisation a
+                           WHERE a.case_id = bal.case_id AND a.status = 'verified' AND a.kind IN ('por', 'ctr')
+                             AND NOT (a.kind = 'ctr' AND a.ctr_end_date < bal.on_date)
+                           ORDER BY a.holder_id, a.id) a
+                    JOIN auth_user u ON u.id = a.holder_id
+                    LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps""", p)
         cur.execute("SELECT count(*) FROM bench_step")
         taken = cur.fetchone()[0]
         if taken:
@@ -600,7 +647,8 @@ class Command(BaseCommand):
                               FROM recovery_letter l LEFT JOIN recovery_caseevent e ON e.id = l.event_id
                              WHERE l.id > %(letter)s""",
                 "deliveries": """SELECT count(*), md5(string_agg(row(l.case_id, l.kind, d.recipient, d.role, d.channel,
-                                   d.address, d.status, d.attempts)::text, ';' ORDER BY l.case_id, l.kind, d.role))
+                                   d.address, d.status, d.attempts)::text, ';'
+                                   ORDER BY l.case_id, l.kind, d.role, d.recipient, d.address, d.channel))
                               FROM recovery_letterdelivery d JOIN recovery_letter l ON l.id = d.letter_id
                              WHERE d.id > %(delivery)s""",
                 "ledger rows": """SELECT count(*), md5(string_agg(row(case_id, kind, entry_date, period, amount, base,
