@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from . import money
 from .models import ZERO, Claim, Dispute, LedgerEntry, RecoveryCase
@@ -57,13 +57,6 @@ def conditional_payment_total(*, case: RecoveryCase) -> Decimal:
 
 def pending_dispute(*, case: RecoveryCase) -> Dispute | None:
     return case.disputes.filter(outcome=Dispute.Outcome.PENDING).order_by("-received_date", "-id").first()
-
-
-def cases_overdue(*, as_of):
-    """Open cases whose next dated step is due on or before `as_of` (uses the next_due_date index)."""
-    return RecoveryCase.objects.filter(next_due_date__lte=as_of).exclude(
-        Q(state__in=[State.CLOSED_PAID, State.CLOSED_NO_RECOVERY, State.ON_HOLD])
-    )
 
 
 def work_queue(*, cases, today) -> list[tuple[str, list]]:

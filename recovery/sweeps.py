@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Q
 
 from . import clocks, ledger, letters, services
 from .errors import CaseActionError

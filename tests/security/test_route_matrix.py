@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from tests.api.conftest import world  # noqa: F401 — the shared personas and cases
 
 PERSONAS = ["caseworker", "supervisor", "por", "ctr", "ctr_expired", "other", "insurer", "anonymous"]
 LOGIN, ADMIN_LOGIN = "login", "admin-login"
