@@ -282,7 +282,10 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # Save only what this form changed (caseworker, occurrence…): a step or a sweep that moved
+            # the case meanwhile keeps its dates and state.
+            if form.changed_data:
+                obj.save(update_fields=[*form.changed_data, "updated_at"])
             return
         case = services.case_open(
             beneficiary=obj.beneficiary, track=obj.track, actor=request.user, occurrence=obj.occurrence,

@@ -389,3 +389,27 @@ def test_the_work_queue_shows_overdue_due_today_and_this_week_with_the_reason(cl
     assert "reason late" in response.content.decode()
     everyone = dict(client.get(reverse("admin:recovery_recoverycase_queue"), {"caseworker": "all"}).context["sections"])
     assert {c.pk for c in everyone["Due today"]} == {cases["today"].pk, other.pk}
+
+
+def test_reassigning_a_case_in_the_admin_saves_only_the_caseworker(client, worker, monkeypatch):
+    from recovery.admin import RecoveryCaseAdmin
+
+    case = walk_to_cpl(f.case(), worker)
+    data = _change_form(client, case)
+    other = f.caseworker()
+    data["caseworker"] = str(other.pk)
+    original = RecoveryCaseAdmin.get_object
+    days = iter(range(5, 30))
+
+    def get_object_then_a_step_happens(self, request, object_id, from_field=None):
+        obj = original(self, request, object_id, from_field)
+        if request.method == "POST":  # each time, a step records a date just after the admin loaded the row
+            RecoveryCase.objects.filter(pk=case.pk).update(response_date=date(2023, 3, next(days)))
+        return obj
+
+    monkeypatch.setattr(RecoveryCaseAdmin, "get_object", get_object_then_a_step_happens)
+    response = client.post(change_url(case), data)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.caseworker == other
+    assert case.response_date == date(2023, 3, 6)  # the latest step's date, not the stale row's
