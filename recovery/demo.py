@@ -44,8 +44,11 @@ PROVIDERS = ["Albany Medical Center", "St. Peter's Hospital", "Mercy Orthopedics
              "Northway Physical Therapy", "Ellis Hospital"]
 DIAGNOSES = ["S82.101A", "S72.001A", "S13.4XXA", "S33.5XXA", "M54.5", "S42.001A"]
 
-# For each track: (state to reach, [(day offset, step)]). A step is an action name or one of the
-# data steps "claims", "settlement", "settlement_111", "pay" handled below.
+# For each track: (state to reach, [(day offset, step)][, days ago]). A step is an action name or one of
+# the data steps "claims", "settlement", "settlement_111", "pay" handled below. "Days ago" is how long
+# before the day the demo is loaded its last step lands (default: 3 to 27 days). A few are set so that the
+# work queue has something in each bucket on any day it is loaded: a CPL overdue and one due this week
+# (the 65-day CPL clock is a person's step, so no sweep takes it), dispute decisions due today and overdue.
 _B_CPL = [(0, "claims"), (1, "post_occurrence"), (2, "issue_rar"), (40, "issue_cpl")]
 _B_DEMAND = _B_CPL + [(90, "settlement"), (95, "report_settlement"), (100, "issue_demand")]
 _P_CPN = [(0, "claims"), (3, "issue_cpn")]
@@ -56,12 +59,12 @@ PATHS = {
     Track.BENEFICIARY: [
         (State.REPORTED, []),
         (State.OCCURRENCE_POSTED, [(1, "post_occurrence")]),
-        (State.RAR_ISSUED, [(1, "post_occurrence"), (2, "issue_rar")]),
-        (State.RAR_ISSUED, [(1, "post_occurrence"), (2, "issue_rar")]),
+        (State.RAR_ISSUED, [(1, "post_occurrence"), (2, "issue_rar")], 70),  # CPL overdue by 5 days
+        (State.RAR_ISSUED, [(1, "post_occurrence"), (2, "issue_rar")], 62),  # CPL due in 3 days
         (State.CPL_ISSUED, _B_CPL),
         (State.CPN_ISSUED, [(0, "claims"), (0, "settlement"), (3, "issue_cpn")]),
         (State.CPN_ISSUED, _B_CPL + [(60, "settlement_111"), (62, "issue_cpn")]),
-        (State.DISPUTE_PENDING, _B_CPL + [(50, "open_dispute")]),
+        (State.DISPUTE_PENDING, _B_CPL + [(50, "open_dispute")], 45),  # decision due today
         (State.SETTLEMENT_REPORTED, _B_CPL + [(90, "settlement"), (95, "report_settlement")]),
         (State.DEMAND_ISSUED, _B_DEMAND),
         (State.DEMAND_ISSUED, _B_DEMAND),
@@ -76,7 +79,7 @@ PATHS = {
     Track.PLAN: [
         (State.REPORTED, []),
         (State.CPN_ISSUED, _P_CPN),
-        (State.DISPUTE_PENDING, _P_CPN + [(10, "open_dispute")]),
+        (State.DISPUTE_PENDING, _P_CPN + [(10, "open_dispute")], 48),  # decision overdue by 3 days
         (State.DEMAND_ISSUED, _P_DEMAND),
         (State.REFERRAL_NOTICE_ISSUED, _P_DEMAND + [(101, "issue_referral_notice")]),
         (State.REFERRED_TO_TREASURY, _P_DEMAND + [(101, "issue_referral_notice"), (161, "refer_to_treasury")]),
@@ -228,7 +231,7 @@ def load_demo(*, stdout=None) -> dict:
     made = 0
     n = 0
     for track, paths in PATHS.items():
-        for state, path in paths:
+        for state, path, *ago in paths:
             n += 1
             first, last = PEOPLE[n % len(PEOPLE)]
             city, st, zip_code = CITIES[n % len(CITIES)]
@@ -242,7 +245,7 @@ def load_demo(*, stdout=None) -> dict:
                 continue
             # Date the walk so its last step lands a few days ago: clocks fall due around today.
             span = path[-1][0] if path else 0
-            opened = today - timedelta(days=span + 3 + (n * 5) % 25)
+            opened = today - timedelta(days=span + (ago[0] if ago else 3 + (n * 5) % 25))
             if track == Track.GHP:
                 occ = MSPOccurrence.objects.create(
                     beneficiary=bene, payer=payers[3], coverage_type=MSPOccurrence.CoverageType.GHP,

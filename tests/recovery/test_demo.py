@@ -1,8 +1,14 @@
-import pytest
-from django.apps import apps
-from django.core.management import call_command
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from recovery import tracks
+import pytest
+import time_machine
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from recovery import selectors, tracks
 from recovery.models import RecoveryCase
 
 pytestmark = pytest.mark.django_db
@@ -23,3 +29,20 @@ def test_demo_data_covers_every_state_of_every_track_and_loading_twice_changes_n
         missing = set(tracks.states_of(track)) - {s for t, s in seen if t == track}
         assert not missing, (track, missing)
     assert 30 <= RecoveryCase.objects.count() <= 60
+
+
+@pytest.mark.parametrize("day", [date(2025, 1, 31), date(2028, 2, 29)], ids=["2025-01-31", "leap-day-2028"])
+def test_the_demo_gives_the_work_queue_something_in_every_bucket_on_the_day_it_is_loaded(day):
+    # The demo is dated relative to the day it is loaded (issue 8): whenever a newcomer first opens the
+    # work queue (all caseworkers) it shows cases overdue, due today and due this week.
+    with time_machine.travel(datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(settings.TIME_ZONE)),
+                             tick=False):
+        call_command("load_demo")
+        assert timezone.localdate() == day
+        sections = dict(selectors.work_queue(cases=RecoveryCase.objects.all(), today=timezone.localdate()))
+    assert set(sections) == {"Overdue", "Due today", "Due in the next 7 days"}
+    for bucket, cases in sections.items():
+        assert cases, f"nothing {bucket.lower()} on {day}"
+    overdue_dates = {c.next_due_date for c in sections["Overdue"]}
+    assert max(overdue_dates) < day
+    assert {c.next_due_date for c in sections["Due today"]} == {day}
