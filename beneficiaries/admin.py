@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from recovery.admin import AuditedAdminMixin
+from recovery.access.admin import AuditedAdminMixin
 
 from .mbi import InvalidMBI, normalize_mbi
 from .models import Beneficiary

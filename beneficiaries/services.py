@@ -1,5 +1,5 @@
 """Authorisations (SPEC §8): a representative or a caseworker submits one with its document; a
-caseworker verifies or rejects it. Only a verified one grants anything (recovery.access)."""
+caseworker verifies or rejects it. Only a verified one grants anything (recovery.access.checks)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction

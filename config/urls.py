@@ -7,6 +7,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("portal/", include("recovery.portal.urls")),
     path("admin/", admin.site.urls),
-    path("calculators/", include("recovery.calculator_urls")),
+    path("calculators/", include("recovery.money.calculator_urls")),
     path("api/", include("recovery.api.urls")),
 ]

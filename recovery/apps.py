@@ -8,7 +8,7 @@ def _ensure_groups(sender, **kwargs):
     from django.apps import apps
 
     from .policy_seed import seed
-    from .roles import ensure_groups
+    from .access.roles import ensure_groups
 
     ensure_groups()
     seed(apps)
@@ -20,3 +20,11 @@ class RecoveryConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_groups, sender=self)
+        # Each concern's admin registers its models (the app has no top-level admin module), and the
+        # Celery tasks (recovery/clocks/tasks.py — Celery's autodiscovery looks only for a top-level
+        # tasks module) register themselves and connect the outbox relay to the letters written.
+        from .access import admin as _access_admin  # noqa: F401
+        from .cases import admin as _cases_admin  # noqa: F401
+        from .clocks import tasks as _clocks_tasks  # noqa: F401
+        from .letters import admin as _letters_admin  # noqa: F401
+        from .money import admin as _money_admin  # noqa: F401

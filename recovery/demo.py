@@ -15,10 +15,11 @@ from django.utils import timezone
 from beneficiaries.models import Beneficiary
 from payers.models import MSPOccurrence, Payer
 
-from . import ledger, services
+from .money import ledger
+from .cases import services
 from .models import Claim, RecoveryCase, Settlement
-from .roles import CASEWORKER, SUPERVISOR, ensure_groups
-from .tracks import State, Track
+from .access.roles import CASEWORKER, SUPERVISOR, ensure_groups
+from .cases.tracks import State, Track
 
 LOGINS = [
     # username, password, role, superuser
@@ -186,7 +187,7 @@ def _external_people(staff):
 
     from beneficiaries.models import Authorisation, ExternalProfile
 
-    from .documents import document_store
+    from .access.documents import document_store
 
     User = get_user_model()
     people = {}

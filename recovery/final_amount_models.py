@@ -3,7 +3,7 @@ asked for on a case, and the decision due dates of the disputes raised under the
 
 Once per case: one row per case holds the notice of an expected settlement and, later, the request
 and the amount given. Whether the amount still holds is not stored — it follows from the dates
-(recovery.final_amount.standing), so it cannot drift from them.
+(recovery.money.final_amount.standing), so it cannot drift from them.
 
 The lengths of the §5.6 clocks are rows of the effective-dated clock table (recovery.policy_models.
 ClockLength), like every other clock: seeded here, by migration and again after a database flush.

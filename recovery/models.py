@@ -1,7 +1,7 @@
 """Recovery cases and what hangs off them: claims, settlement, disputes, letters, history, the debt.
 
 Transitions here are thin state changes (STYLE.md): they set the dates the clocks need. They are
-*performed* only by `recovery.services`, which checks the guards, saves inside one transaction,
+*performed* only by `recovery.cases.services`, which checks the guards, saves inside one transaction,
 writes the history row and the letter.
 """
 
@@ -16,9 +16,9 @@ from django.db import models
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from . import tracks
+from .cases import tracks
 from .models_base import AppendOnlyModel, AppendOnlyQuerySet
-from .tracks import State, Track
+from .cases.tracks import State, Track
 
 ZERO = Decimal("0.00")
 
@@ -167,7 +167,7 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
         if errors:
             raise ValidationError(errors)
 
-    # --- transitions (thin: dates only; performed by recovery.services) ------------------------
+    # --- transitions (thin: dates only; performed by recovery.cases.services) ------------------------
     @_fsm("post_occurrence", State.OCCURRENCE_POSTED)
     def post_occurrence(self, *, on):
         pass
@@ -620,7 +620,7 @@ class DebtEvent(AppendOnlyModel):
 class LedgerEntry(AppendOnlyModel):
     """One row of a debt's append-only ledger (SPEC §5.5). Balances are sums over the rows' changes.
 
-    Rows are posted from the debt's schedule (recovery.money.debt_schedule). When an event arrives
+    Rows are posted from the debt's schedule (recovery.money.rules.debt_schedule). When an event arrives
     dated before rows already posted (a back-dated payment, an appeal decided in the debtor's
     favour), the rows that no longer hold are reversed by REVERSAL rows and the schedule is posted
     again from there: nothing is edited or deleted.

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .tracks import Track
+from .cases.tracks import Track
 
 
 class EffectiveDated(models.Model):

@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group, User
 
 from beneficiaries.models import Beneficiary
 from payers.models import MSPOccurrence, Payer
-from recovery import services
+from recovery.cases import services
 from recovery.models import Claim, Settlement
-from recovery.tracks import Track
+from recovery.cases.tracks import Track
 
 _seq = itertools.count(1)
 # Valid MBIs: digit, letter, either, digit, letter, either, digit, letter, letter, digit, digit.
@@ -24,7 +24,7 @@ def mbi(n=None):
 
 
 def user(username=None, *, groups=(), superuser=False):
-    from recovery.roles import ensure_groups
+    from recovery.access.roles import ensure_groups
 
     ensure_groups()
     u = User.objects.create_user(username or f"user{next(_seq)}", password="pw-test-123", is_staff=True,

@@ -143,7 +143,7 @@ TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER", "")
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
-    "recovery.upload_handlers.RawNameUploadHandler",  # keeps the name the client sent, to refuse paths
+    "recovery.access.upload_handlers.RawNameUploadHandler",  # keeps the name the client sent, to refuse paths
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -227,7 +227,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "CaseStateEnum": "recovery.tracks.State",
+        "CaseStateEnum": "recovery.cases.tracks.State",
         "OptionKindEnum": "recovery.models.OptionElection.Kind",
         "LetterKindEnum": "recovery.models.Letter.Kind",
         "LedgerEntryKindEnum": "recovery.models.LedgerEntry.Kind",

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from recovery.models import RecoveryCase
-from recovery.tracks import State, Track
+from recovery.cases.tracks import State, Track
 
 
 @extend_schema_field(OpenApiTypes.INT)

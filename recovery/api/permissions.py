@@ -1,6 +1,6 @@
-"""What each part of a case the API shows or changes needs, on top of recovery.access (SPEC §8).
+"""What each part of a case the API shows or changes needs, on top of recovery.access.checks (SPEC §8).
 
-recovery.access decides *whether* a user sees a case (`cases_for`) and in which role (`access_to`);
+recovery.access.checks decides *whether* a user sees a case (`cases_for`) and in which role (`access_to`);
 this module only names which roles each part of the API is for. No view filters cases by hand:
 every case, letter and document is found through `access.cases_for` first.
 
@@ -27,7 +27,7 @@ from django.conf import settings
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
-from recovery.access import CaseAccess
+from recovery.access.checks import CaseAccess
 
 DETAIL_ROLES = frozenset({"staff", "por", "ctr", "debtor", "reporter"})
 HISTORY_ROLES = frozenset({"staff"})

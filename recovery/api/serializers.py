@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from recovery import tracks
+from recovery.cases import tracks
 from recovery.models import (
     CaseEvent,
     Claim,
@@ -23,7 +23,7 @@ from recovery.models import (
     Settlement,
     UploadedDocument,
 )
-from recovery.tracks import State
+from recovery.cases.tracks import State
 
 from . import permissions
 

@@ -1,5 +1,5 @@
 """The REST API (SPEC §3, §8, §9): the same steps for staff and people outside, through the same services
-as the admin and the portal (recovery.services.case_act, ledger.payment_record, options.*,
+as the admin and the portal (recovery.cases.services.case_act, ledger.payment_record, options.*,
 portal.services.settlement_submit, documents.document_store).
 
 Every view finds its case through `access.cases_for(request.user)` (a case outside it is a 404, as if
@@ -29,15 +29,17 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
 from beneficiaries.models import ExternalProfile
-from recovery import access, audit, final_amount, ledger, options, selectors, services, tracks
-from recovery.documents import document_bytes, document_store
+from recovery.access import checks as access, audit
+from recovery.money import final_amount, ledger, options
+from recovery.cases import selectors, services, tracks
+from recovery.access.documents import document_bytes, document_store
 from recovery.errors import CaseActionError, StaleCaseError
 from recovery.models import CaseEvent, Claim, LedgerEntry, Letter, RecoveryCase, UploadedDocument
-from recovery.outbox import letter_pdf_bytes
-from recovery.pdf import letter_filename
+from recovery.letters.outbox import letter_pdf_bytes
+from recovery.letters.pdf import letter_filename
 from recovery.portal.documents import may_read_document
 from recovery.portal.services import settlement_submit
-from recovery.tracks import Track
+from recovery.cases.tracks import Track
 
 from . import permissions
 from . import serializers as s
@@ -49,7 +51,7 @@ PURPOSE = UploadedDocument.Purpose
 CASE_TYPE = "recovery.RecoveryCase"
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 ACTION_NAMES = list(tracks.ACTIONS)
-# The parameters each step takes besides on / reason / expected_state (recovery.services.ACTIONS).
+# The parameters each step takes besides on / reason / expected_state (recovery.cases.services.ACTIONS).
 STEP_PARAMS = {
     "open_dispute": ("claims", "filed_by", "grounds"),
     "decide_dispute": ("outcome", "removed_claims"),
@@ -125,7 +127,7 @@ def filer_name(user) -> str:
 def store_documents(request, case, uploads, *, purpose, field, stored) -> list[UploadedDocument]:
     """Store each upload through documents.document_store; `stored` collects them for `discard`."""
     if len(uploads) > 1:
-        # recovery.upload_handlers keeps one raw client name per form field (the first part's) and puts it on
+        # recovery.access.upload_handlers keeps one raw client name per form field (the first part's) and puts it on
         # the last file: with several files under one field it would misname them (see the API report).
         # Django's parser has already cut any folder off each name, so the plain names are safe here.
         for upload in uploads:
@@ -395,11 +397,11 @@ class CaseActionView(ApiView):
     @extend_schema(
         operation_id="cases_action",
         parameters=[CASE_ID, OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ACTION_NAMES,
-                                              description="The step (recovery.tracks.ACTION_LABELS)")],
+                                              description="The step (recovery.cases.tracks.ACTION_LABELS)")],
         request=s.ActionInputSerializer, responses={200: s.CaseDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk, action):
-        """Take one step on the case (recovery.services.case_act): 200 with the case as it now is."""
+        """Take one step on the case (recovery.cases.services.case_act): 200 with the case as it now is."""
         if action not in tracks.ACTION_LABELS:
             raise exceptions.NotFound(f"No step '{action}'.")
         case, acc = self.visible_case(pk, part=action)

@@ -4,8 +4,8 @@ with its SHA-256 checked (issue 5)."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 
-from .. import access, audit
-from ..documents import document_bytes
+from ..access import checks as access, audit
+from ..access.documents import document_bytes
 from ..models import UploadedDocument
 
 

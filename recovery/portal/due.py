@@ -1,7 +1,7 @@
 """What is due on a case, for the person looking at it on the portal, and by when.
 
-Every date comes from the case's stored dates and the effective-dated clock table (recovery.clocks,
-recovery.policy.clock_table) — the same rules the guards and sweeps use — never from constants here.
+Every date comes from the case's stored dates and the effective-dated clock table (recovery.clocks.counting,
+recovery.money.policy.clock_table) — the same rules the guards and sweeps use — never from constants here.
 Reads only what the caller hands in (the list page prefetches it for all its cases at once).
 """
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .. import clocks
-from ..final_amount import standing_of
-from ..tracks import State, Track
+from ..clocks import counting as clocks
+from ..money.final_amount import standing_of
+from ..cases.tracks import State, Track
 
 YOU, CONTRACTOR, INFO = "you", "contractor", "info"
 

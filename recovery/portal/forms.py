@@ -1,7 +1,7 @@
 """The portal's forms. They collect and type the inputs (SPEC §9: a bad input is an error naming its
-field); the rules are the services' (recovery.services, recovery.options, recovery.final_amount,
+field); the rules are the services' (recovery.cases.services, recovery.money.options, recovery.money.final_amount,
 beneficiaries.services), whose refusals come back as errors on the field they name. Uploaded files
-are checked only by recovery.documents.document_store (content, size, emptiness, name)."""
+are checked only by recovery.access.documents.document_store (content, size, emptiness, name)."""
 
 from decimal import Decimal
 
@@ -24,7 +24,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class DocumentsField(forms.FileField):
-    """One or more uploaded files, passed on unchecked: recovery.documents.document_store is the one
+    """One or more uploaded files, passed on unchecked: recovery.access.documents.document_store is the one
     place that decides whether a file is acceptable (and says why not)."""
 
     def __init__(self, *args, multiple=True, **kwargs):

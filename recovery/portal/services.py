@@ -10,8 +10,8 @@ from django.db import transaction
 
 from ..errors import CaseActionError
 from ..models import RecoveryCase, Settlement
-from ..options import PRE_DEMAND
-from ..tracks import Track
+from ..money.options import PRE_DEMAND
+from ..cases.tracks import Track
 
 FIELDS = ("settlement_date", "gross_amount", "attorney_fees", "other_costs", "other_settlement_expected")
 
@@ -36,9 +36,9 @@ def settlement_submit(*, case: RecoveryCase, actor, on: date, settlement_date: d
                       other_settlement_expected: bool = False) -> Settlement:
     """Create or update the case's settlement before the demand (refused after). A new one is from the
     beneficiary's side, received `on`; an update keeps its source and first received date."""
-    from ..services import _history
+    from ..cases.services import _history
 
-    from ..services import today
+    from ..cases.services import today
 
     if settlement_date > today():
         raise CaseActionError("The settlement date cannot be in the future.", field="settlement_date")

@@ -1,8 +1,8 @@
 """The portal for people outside the contractor (SPEC §1, §8): attorneys, representatives, insurer contacts.
 
-Every view asks recovery.access what this user may see and do — a case outside `cases_for(user)` is a
+Every view asks recovery.access.checks what this user may see and do — a case outside `cases_for(user)` is a
 404, a form the user may not use is refused with a message — and audit-logs every read and every
-write (recovery.audit, channel "portal", ids only). A submission runs in one transaction: a bad
+write (recovery.access.audit, channel "portal", ids only). A submission runs in one transaction: a bad
 input or a refused rule changes nothing, and files stored before the refusal are removed again.
 """
 
@@ -20,14 +20,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 from beneficiaries.models import Authorisation, ExternalProfile
 from beneficiaries.services import authorisation_submit
 
-from .. import access, audit, final_amount, options, outbox, policy, selectors, services
+from ..access import checks as access, audit
+from ..money import final_amount, options, policy
+from ..letters import outbox
+from ..cases import selectors, services
 from ..audit_models import AuditEvent
-from ..documents import document_store, max_upload_bytes
+from ..access.documents import document_store, max_upload_bytes
 from ..errors import CaseActionError
-from ..guards import why_not
+from ..cases.guards import why_not
 from ..models import Claim, Dispute, LedgerEntry, Letter, RecoveryCase, Settlement, UploadedDocument
-from ..pdf import letter_filename
-from ..tracks import Track
+from ..letters.pdf import letter_filename
+from ..cases.tracks import Track
 from . import forms as pf
 from .due import due_items
 from .services import FIELDS as SETTLEMENT_FIELDS
@@ -158,7 +161,7 @@ def offers_open(case, user, role, on) -> list[Offer]:
 
 
 def _case_or_404(request, pk, *, detail: str):
-    """The case, if this user may see it (recovery.access), with what they may do; else a 404, audited."""
+    """The case, if this user may see it (recovery.access.checks), with what they may do; else a 404, audited."""
     case = (access.cases_for(request.user)
             .select_related("beneficiary", "occurrence", "debtor_payer").filter(pk=pk).first())
     if case is None:
@@ -192,7 +195,7 @@ def _discard(stored):
 def _store_all(request, case, form, stored, field, purpose):
     uploads = form.cleaned_data.get(field) or []
     if len(uploads) > 1:
-        # recovery.upload_handlers keeps one raw name per field (the first part's) and puts it on the last
+        # recovery.access.upload_handlers keeps one raw name per field (the first part's) and puts it on the last
         # file: with several files in one field it would name the wrong file. Django's parser has already
         # cut any folder off each name, so the plain names are safe here.
         for upload in uploads:

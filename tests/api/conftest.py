@@ -32,9 +32,9 @@ from rest_framework.test import APIClient
 
 from beneficiaries.models import Authorisation, ExternalProfile
 from beneficiaries.services import authorisation_decide, authorisation_submit
-from recovery import services
-from recovery.documents import document_store
-from recovery.tracks import Track
+from recovery.cases import services
+from recovery.access.documents import document_store
+from recovery.cases.tracks import Track
 from tests import factories
 
 PERSONAS = ["caseworker", "supervisor", "por", "ctr", "ctr_expired", "other", "insurer", "anonymous"]

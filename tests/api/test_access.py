@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from recovery.audit_models import AuditEvent
 from recovery.models import Claim, Letter, RecoveryCase, Settlement
-from recovery.tracks import State
+from recovery.cases.tracks import State
 from tests import factories
 
 from .conftest import PERSONAS, client_for, pdf_file

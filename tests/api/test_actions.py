@@ -10,7 +10,7 @@ from django.utils import timezone
 from recovery.audit_models import AuditEvent
 from recovery.models import CaseEvent, DebtEvent, Dispute, LedgerEntry, Letter, OptionElection, RecoveryCase, Settlement
 from recovery.models import UploadedDocument
-from recovery.tracks import State
+from recovery.cases.tracks import State
 from tests import factories
 
 from .conftest import PDF, client_for, pdf_file

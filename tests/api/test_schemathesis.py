@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from recovery.documents import document_store
+from recovery.access.documents import document_store
 from recovery.models import Letter
 
 from .conftest import client_for, pdf_file

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from recovery import ledger, tracks
+from recovery.money import ledger
+from recovery.cases import tracks
 from recovery.models import RecoveryCase
-from recovery.tracks import State, Track
+from recovery.cases.tracks import State, Track
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)

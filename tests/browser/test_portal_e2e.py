@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from beneficiaries.models import Authorisation, ExternalProfile
 from recovery.models import RecoveryCase, Settlement, UploadedDocument
-from recovery.tracks import State
+from recovery.cases.tracks import State
 from tests import factories as f
 from tests.portal.conftest import act, authorise
 

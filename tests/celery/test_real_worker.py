@@ -24,10 +24,11 @@ from django.db.models import Count
 from django.urls import reverse
 from kombu import Connection
 
-from recovery import services, tasks
+from recovery.cases import services
+from recovery.clocks import tasks
 from recovery.models import CaseEvent, LedgerEntry, Letter, LetterDelivery, RecoveryCase
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 from tests.celery.conftest import REDIS_TEST_URL, queued_and_unacked, wait_idle, wait_until
 from tests.formscrape import form_data
@@ -199,7 +200,7 @@ def test_with_redis_down_an_admin_step_succeeds_fast_and_the_outbox_drains_once_
         data.update(on=(walk.on + days(1)).isoformat(), reason="RAR after the occurrence was posted",
                     expected_state=S.OCCURRENCE_POSTED)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="recovery.tasks"):
+        with caplog.at_level(logging.WARNING, logger="recovery.clocks.tasks"):
             started = time.monotonic()
             response = client.post(url, data)
             elapsed = time.monotonic() - started
@@ -256,7 +257,7 @@ def test_with_redis_hung_an_admin_step_still_returns_within_the_bound(broker, cl
         url = reverse("admin:recovery_recoverycase_act", args=[walk.case.pk, "issue_rar"])
         data = form_data(client.get(url).content.decode())
         data.update(on=(walk.on + days(1)).isoformat(), reason="RAR", expected_state=S.OCCURRENCE_POSTED)
-        with caplog.at_level(logging.WARNING, logger="recovery.tasks"):
+        with caplog.at_level(logging.WARNING, logger="recovery.clocks.tasks"):
             started = time.monotonic()
             response = client.post(url, data)
             elapsed = time.monotonic() - started

@@ -35,9 +35,9 @@ from django.utils import timezone
 from beneficiaries.models import Authorisation, ExternalProfile
 from beneficiaries.services import authorisation_decide, authorisation_submit
 from payers.models import MSPOccurrence, Payer
-from recovery import services
-from recovery.documents import document_store
-from recovery.tracks import Track
+from recovery.cases import services
+from recovery.access.documents import document_store
+from recovery.cases.tracks import Track
 from tests import factories
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

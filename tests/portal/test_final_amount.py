@@ -9,14 +9,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from recovery import final_amount as fa
-from recovery import services
-from recovery.demand import demand_computation
+from recovery.money import final_amount as fa
+from recovery.cases import services
+from recovery.money.demand import demand_computation
 from recovery.errors import CaseActionError
 from recovery.final_amount_models import FinalAmountDispute, FinalConditionalPayment
 from recovery.models import CaseEvent, Settlement
 from recovery.policy_models import ClockLength
-from recovery.tracks import State
+from recovery.cases.tracks import State
 from tests import factories
 
 from .conftest import act, pdf, today

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from recovery.audit_models import AuditEvent
 from recovery.models import CaseEvent, Dispute, OptionElection, Settlement, UploadedDocument
-from recovery.tracks import State
+from recovery.cases.tracks import State
 from tests import factories
 
 from .conftest import ago, act, cpl_case, pdf, stored_files, today

@@ -1,4 +1,4 @@
-"""Uploads through the portal's forms (SPEC §9; recovery.documents.document_store): a file that is not
+"""Uploads through the portal's forms (SPEC §9; recovery.access.documents.document_store): a file that is not
 what it claims, empty, too large or named with a path is refused with a clear message on the field,
 and nothing is stored — no UploadedDocument row, no file under MEDIA_ROOT, and nothing else the
 submission would have saved (the settlement, the dispute)."""

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from recovery import services
+from recovery.cases import services
 from recovery.models import CaseEvent, Claim, LedgerEntry, Letter, RecoveryCase, Settlement
-from recovery.tracks import State, Track
+from recovery.cases.tracks import State, Track
 from tests import factories as f
 from tests.formscrape import form_data
 
@@ -392,7 +392,7 @@ def test_the_work_queue_shows_overdue_due_today_and_this_week_with_the_reason(cl
 
 
 def test_reassigning_a_case_in_the_admin_saves_only_the_caseworker(client, worker, monkeypatch):
-    from recovery.admin import RecoveryCaseAdmin
+    from recovery.cases.admin import RecoveryCaseAdmin
 
     case = walk_to_cpl(f.case(), worker)
     data = _change_form(client, case)

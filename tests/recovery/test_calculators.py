@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from recovery.calculator_forms import DemandEstimateForm
-from recovery.calculators import add_money_error
-from recovery.money import MoneyInputError
+from recovery.money.calculator_forms import DemandEstimateForm
+from recovery.money.calculators import add_money_error
+from recovery.money.rules import MoneyInputError
 from recovery.policy_models import FixedPercentageTerms, RecoveryThreshold
 from tests import factories as f
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recovery import clocks
-from recovery.tracks import State, Track
+from recovery.clocks import counting as clocks
+from recovery.cases.tracks import State, Track
 
 
 def test_the_starting_letters_date_is_day_0():

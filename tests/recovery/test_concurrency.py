@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from recovery import services
+from recovery.cases import services
 from recovery.errors import StaleCaseError
 from recovery.models import CaseEvent, Letter, RecoveryCase
-from recovery.tracks import State
+from recovery.cases.tracks import State
 from tests import factories as f
 
 

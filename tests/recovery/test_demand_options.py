@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import pytest
 
-from recovery import ledger, options
+from recovery.money import ledger, options
 from recovery.errors import CaseActionError
 from recovery.models import CaseEvent, Debt, LedgerEntry, Letter, OptionElection
 from recovery.policy_models import InterestRate
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 from tests.recovery.test_tracks_beneficiary import OPENED_ON, Walk, assert_refused_and_unchanged, reach
 
@@ -210,7 +210,7 @@ def test_the_fixed_percentage_election_is_refused_without_a_settlement():
 
 
 def test_an_election_dated_in_the_future_is_refused_naming_the_date():
-    from recovery.services import today
+    from recovery.cases.services import today
 
     w = settled_walk("4000.00", date(2023, 6, 1))
     error = _refused_election(w, "future", on=today() + days(1))
@@ -340,7 +340,7 @@ def test_an_answer_cannot_precede_the_election():
 
 
 def test_an_answer_dated_in_the_future_is_refused_naming_the_date():
-    from recovery.services import today
+    from recovery.cases.services import today
 
     w = CaseWalk().run(CPL)
     elect_self(w)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from recovery import selectors, tracks
+from recovery.cases import selectors, tracks
 from recovery.models import RecoveryCase
 
 pytestmark = pytest.mark.django_db

@@ -10,12 +10,13 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from recovery import ledger, services
+from recovery.money import ledger
+from recovery.cases import services
 from recovery.errors import CaseActionError, StaleCaseError
 from recovery.models import CaseEvent, Claim, DebtEvent, Dispute, LedgerEntry, Letter, RecoveryCase
-from recovery.selectors import Balance, debt_balance
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases.selectors import Balance, debt_balance
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 from tests.recovery.test_tracks_beneficiary import (
     K,

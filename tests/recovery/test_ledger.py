@@ -1,7 +1,7 @@
 """A debt's ledger through the ORM (SPEC §5.5, §3.1 appeals/waivers, §9): interest assessed as of a date,
 payments applied interest first, refunds, back-dated events reversed (never deleted), favourable
 reviews reducing the principal from the demand date, and properties over random histories checked
-against the pure schedule (recovery.money.debt_schedule) as an independent oracle.
+against the pure schedule (recovery.money.rules.debt_schedule) as an independent oracle.
 
 Cases are brought to a demand through the real services with the walker of test_tracks_beneficiary.
 """
@@ -15,12 +15,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from recovery import ledger, money, services
+from recovery.money import ledger, rules as money
+from recovery.cases import services
 from recovery.errors import CaseActionError
 from recovery.models import CaseEvent, Debt, DebtEvent, LedgerEntry, RecoveryCase
-from recovery.selectors import debt_balance
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases.selectors import debt_balance
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 from tests.recovery.test_tracks_beneficiary import Walk
 

@@ -1,4 +1,4 @@
-"""Tests for recovery/money.py (SPEC §5): the worked examples of the seeds, the edges, and properties.
+"""Tests for recovery/money/rules.py (SPEC §5): the worked examples of the seeds, the edges, and properties.
 
 Pure functions: no database is used.
 """
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.money import (
+from recovery.money.rules import (
     GHP,
     LIABILITY,
     NO_FAULT,
@@ -855,6 +855,6 @@ def test_period_interest_rounds_as_exact_fraction_arithmetic_would(principal, ra
     if exact - whole >= Fraction(1, 2):
         whole += 1
     expected = Decimal(whole).scaleb(-2)
-    from recovery.money import period_interest
+    from recovery.money.rules import period_interest
 
     assert period_interest(principal=principal, annual_rate=rate, period_days=days, year_days=year) == expected

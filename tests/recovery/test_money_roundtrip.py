@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recovery.models import Claim, Debt, LedgerEntry, Settlement
-from recovery.selectors import debt_balance
+from recovery.cases.selectors import debt_balance
 from tests import factories
 
 pytestmark = pytest.mark.django_db

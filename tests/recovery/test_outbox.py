@@ -13,12 +13,14 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from recovery import letters, outbox, services, sweeps, tasks
+from recovery.letters import compose as letters, outbox
+from recovery.cases import services
+from recovery.clocks import sweeps, tasks
 from recovery.models import (CaseEvent, Debt, Dispute, LedgerEntry, Letter, LetterDelivery, LetterDocument,
                              RecoveryCase)
-from recovery.pdf import letter_filename
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.letters.pdf import letter_filename
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 from tests.recovery.test_tracks_beneficiary import Walk, days
 

@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from recovery import letters, services
+from recovery.letters import compose as letters
+from recovery.cases import services
 from recovery.models import Letter
-from recovery.pdf import letter_filename, long_date, percent, render_letter_html, render_letter_pdf, usd
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.letters.pdf import letter_filename, long_date, percent, render_letter_html, render_letter_pdf, usd
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -18,12 +18,15 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from recovery import ledger, outbox, services, sweeps, tasks
+from recovery.money import ledger
+from recovery.letters import outbox
+from recovery.cases import services
+from recovery.clocks import sweeps, tasks
 from recovery.errors import CaseActionError
 from recovery.models import CaseEvent, Debt, LedgerEntry, Letter, LetterDelivery, RecoveryCase
-from recovery.selectors import debt_balance
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases.selectors import debt_balance
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 from tests.recovery.test_tracks_beneficiary import OPENED_ON, Walk
 
@@ -652,7 +655,7 @@ def test_a_chunk_delivered_twice_changes_each_case_once():
         assert len(actions) == len(set(actions)), actions
 
 
-# --- regressions: bugs these tests found (fixed in recovery/sweeps.py and services.py) -----------------------
+# --- regressions: bugs these tests found (fixed in recovery/clocks/sweeps.py and services.py) -----------------------
 
 
 BACK_ON_THE_CLOCK = {

@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import pytest
 
-from recovery import ledger, services, tracks
+from recovery.money import ledger
+from recovery.cases import services, tracks
 from recovery.errors import CaseActionError
 from recovery.models import CaseEvent, DebtEvent, Dispute, LedgerEntry, Letter, RecoveryCase, Settlement
-from recovery.selectors import debt_balance
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases.selectors import debt_balance
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from recovery import tracks
-from recovery.letters import recipients
-from recovery.tracks import State as S
-from recovery.tracks import Track
+from recovery.cases import tracks
+from recovery.letters.compose import recipients
+from recovery.cases.tracks import State as S
+from recovery.cases.tracks import Track
 from tests.recovery.test_tracks_beneficiary import (
     K,
     ROUTES,

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from beneficiaries.models import Authorisation, ExternalProfile
-from recovery import access
+from recovery.access import checks as access
 from recovery.audit_models import AuditEvent
-from recovery.documents import document_store
+from recovery.access.documents import document_store
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +164,7 @@ def test_a_document_download_is_access_checked_and_audited(client, world):
 
 
 def test_letters_go_to_representatives_with_a_verified_por_or_an_unexpired_ctr(world):
-    from recovery import letters
+    from recovery.letters import compose as letters
 
     cases, _ = world
     today = timezone.localdate()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from recovery.documents import clean_name, document_bytes, document_store
+from recovery.access.documents import clean_name, document_bytes, document_store
 from recovery.errors import CaseActionError
 from recovery.models import UploadedDocument
 from tests import factories as f

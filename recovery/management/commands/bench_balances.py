@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from beneficiaries.models import Beneficiary
-from recovery import ledger
+from recovery.money import ledger
 from recovery.models import Debt, DebtEvent, RecoveryCase
-from recovery.tracks import State, Track
+from recovery.cases.tracks import State, Track
 
 
 class _Rollback(Exception):

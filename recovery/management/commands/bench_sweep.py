@@ -65,11 +65,13 @@ from django.utils import timezone
 
 from beneficiaries.models import Authorisation, Beneficiary, ExternalProfile
 from payers.models import Payer
-from recovery import clocks, ledger, money, services, sweeps
+from recovery.clocks import counting as clocks, sweeps
+from recovery.money import ledger, rules as money
+from recovery.cases import services
 from recovery.document_models import UploadedDocument
 from recovery.models import CaseEvent, Debt, LedgerEntry, RecoveryCase
-from recovery.policy import clock_table, interest_terms
-from recovery.tracks import CLOSED_STATES, State, Track
+from recovery.money.policy import clock_table, interest_terms
+from recovery.cases.tracks import CLOSED_STATES, State, Track
 
 S = State
 CLOSED = sorted(CLOSED_STATES)

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from recovery import sweeps
+from recovery.clocks import sweeps
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         bar.close()
         if not dry_run:
-            from recovery.tasks import outbox_kick
+            from recovery.clocks.tasks import outbox_kick
 
             outbox_kick()  # deliver the letters the sweep wrote
         steps = interest = 0

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from recovery import tracks
+from recovery.cases import tracks
 
 
 class Command(BaseCommand):

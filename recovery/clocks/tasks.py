@@ -6,7 +6,8 @@ from datetime import date
 from celery import group, shared_task
 from django.utils import timezone
 
-from . import outbox, sweeps
+from ..letters import outbox
+from . import sweeps
 
 log = logging.getLogger(__name__)
 

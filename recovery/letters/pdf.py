@@ -24,9 +24,9 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from .tracks import Track
+from ..cases.tracks import Track
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"  # recovery/fonts/ (package data)
 FONT_FAMILY = "DejaVuSans"
 FONT_FILES = {"DejaVuSans": "DejaVuSans.ttf", "DejaVuSans-Bold": "DejaVuSans-Bold.ttf"}
 

@@ -4,10 +4,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from . import money, policy
-from .models import ZERO, OptionElection, RecoveryCase, Settlement
-from .selectors import conditional_payment_total
-from .tracks import State, Track
+from . import rules as money, policy
+from ..models import ZERO, OptionElection, RecoveryCase, Settlement
+from ..cases.selectors import conditional_payment_total
+from ..cases.tracks import State, Track
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Letter, LetterDelivery, LetterDocument
+from ..models import Letter, LetterDelivery, LetterDocument
 from .pdf import letter_filename, render_letter_pdf
 
 log = logging.getLogger(__name__)

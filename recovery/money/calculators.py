@@ -1,8 +1,8 @@
 """Calculator pages: estimate a demand (SPEC §5.2, §5.3) and a secondary payment (§5.4).
 
-They read no case data, so any logged-in user may use them. The arithmetic is ``recovery.money``'s
+They read no case data, so any logged-in user may use them. The arithmetic is ``recovery.money.rules``'s
 (pure functions that return every step); the figures in force on the settlement date come from
-``recovery.policy`` (effective-dated rows, never constants). These views only put the two together
+``recovery.money.policy`` (effective-dated rows, never constants). These views only put the two together
 and turn a ``MoneyInputError`` into an error on the form field it names (SPEC §9): when any input is
 bad, no result is shown.
 
@@ -18,10 +18,10 @@ from django.forms import Form, RadioSelect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import money, policy
+from . import rules as money, policy
 from .calculator_forms import DemandEstimateForm, FeeScheduleForm, InpatientForm
-from .money import MoneyInputError
-from .policy_models import FixedPercentageTerms, SelfCalculatedTerms
+from .rules import MoneyInputError
+from ..policy_models import FixedPercentageTerms, SelfCalculatedTerms
 
 
 def usd(amount: Decimal) -> str:

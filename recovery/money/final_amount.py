@@ -22,9 +22,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from . import clocks
-from .errors import CaseActionError
-from .final_amount_models import (
+from ..clocks import counting as clocks
+from ..errors import CaseActionError
+from ..final_amount_models import (
     DISPUTE_BUSINESS_DAYS,
     NOTICE_WINDOW,
     SETTLE_WITHIN,
@@ -32,9 +32,9 @@ from .final_amount_models import (
     FinalAmountDispute,
     FinalConditionalPayment,
 )
-from .models import RecoveryCase, Settlement
+from ..models import RecoveryCase, Settlement
 from .options import PRE_DEMAND
-from .tracks import Track
+from ..cases.tracks import Track
 
 NOTICED, PENDING, HOLDS, VOID = "noticed", "pending", "holds", "void"
 
@@ -269,7 +269,7 @@ def _locked(case) -> RecoveryCase:
 
 
 def _not_future(on: date, field: str):
-    from .services import today
+    from ..cases.services import today
 
     if on > today():
         raise CaseActionError("This cannot be dated in the future.", field=field)
@@ -279,7 +279,7 @@ def _not_future(on: date, field: str):
 def final_amount_notice(*, case: RecoveryCase, expected_settlement_date: date, actor,
                         on: date | None = None) -> FinalConditionalPayment:
     """The beneficiary's side says the case is expected to settle within 120 days (SPEC §5.6)."""
-    from .services import _history, today
+    from ..cases.services import _history, today
 
     on = on or today()
     _not_future(on, "notice_date")
@@ -306,8 +306,8 @@ def final_amount_notice(*, case: RecoveryCase, expected_settlement_date: date, a
 @transaction.atomic
 def final_amount_request(*, case: RecoveryCase, actor, on: date | None = None) -> FinalConditionalPayment:
     """Ask for the final conditional payment amount: the conditional payment total today (once per case)."""
-    from .selectors import conditional_payment_total
-    from .services import _history, today
+    from ..cases.selectors import conditional_payment_total
+    from ..cases.services import _history, today
 
     on = on or today()
     _not_future(on, "requested_on")

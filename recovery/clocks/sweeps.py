@@ -20,11 +20,14 @@ from datetime import date
 
 from django.db import transaction
 
-from . import clocks, ledger, letters, services
-from .errors import CaseActionError
-from .models import Debt, RecoveryCase
-from .policy import clock_table
-from .tracks import CLOSED_STATES, State, Track
+from . import counting as clocks
+from ..money import ledger
+from ..letters import compose as letters
+from ..cases import services
+from ..errors import CaseActionError
+from ..models import Debt, RecoveryCase
+from ..money.policy import clock_table
+from ..cases.tracks import CLOSED_STATES, State, Track
 
 log = logging.getLogger(__name__)
 RULE, RUN_DATE = "rule", "run_date"

@@ -3,7 +3,7 @@ that hangs off a case, and a button for exactly each step this user may take now
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,8 +13,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 
-from . import audit, ledger, options, services, tracks
-from .errors import CaseActionError
+from ..access import audit
+from ..money import ledger, options
+from . import services, tracks
+from ..errors import CaseActionError
 from .forms import (
     FixedPercentageElectionForm,
     PaymentForm,
@@ -23,25 +25,18 @@ from .forms import (
     SelfCalculatedElectionForm,
     form_for,
 )
-from .audit_models import AuditEvent
-from .models import (
+from ..access.admin import AuditedAdminMixin
+from ..models import (
     CaseEvent,
     Claim,
-    ClockLength,
     Dispute,
-    FixedPercentageTerms,
-    InterestRate,
     LedgerEntry,
     Letter,
     OptionElection,
     RecoveryCase,
-    RecoveryThreshold,
-    SelfCalculatedTerms,
     Settlement,
     UploadedDocument,
 )
-from .outbox import letter_pdf_bytes
-from .pdf import letter_filename
 from . import selectors
 from .selectors import debt_balance
 from .tracks import State
@@ -68,27 +63,6 @@ OPERATIONS = {
                                lambda case: case.elections.filter(kind=OptionElection.Kind.SELF_CALCULATED,
                                                                   status=OptionElection.Status.ACCEPTED).exists()),
 }
-
-
-class AuditedAdminMixin:
-    """Every read of a beneficiary's data in the admin is audit-logged (SPEC §8): lists with the ids
-    shown, pages viewed, changes saved."""
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
-        if cl is not None:
-            audit.record(request, audit.A.LIST, objects=[o.pk for o in cl.result_list], channel="admin",
-                         object_type=self.model._meta.label)
-        return response
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        action = audit.A.VIEW if request.method == "GET" else audit.A.UPDATE
-        outcome = "ok" if response.status_code in (200, 302) else "denied"
-        audit.record(request, action, object_type=self.model._meta.label, object_id=object_id, outcome=outcome,
-                     channel="admin")
-        return response
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -418,108 +392,12 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/recovery/recoverycase/diagrams.html", context)
 
 
-@admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
-    list_display = ["case", "kind", "letter_date", "amount", "created_at", "pdf"]
-    list_select_related = ["case"]
-    list_filter = ["kind"]
-    search_fields = ["case__number"]
-    readonly_fields = ["case", "kind", "letter_date", "recipients", "amount", "content", "event", "created_at", "pdf"]
-
-    @admin.display(description="document")
-    def pdf(self, obj):
-        return format_html('<a href="{}">PDF</a>', reverse("admin:recovery_letter_pdf", args=[obj.pk]))
-
-    def get_urls(self):
-        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view), name="recovery_letter_pdf"),
-                *super().get_urls()]
-
-    def pdf_view(self, request, pk):
-        letter = get_object_or_404(Letter.objects.select_related("case__beneficiary", "case__debtor_payer"), pk=pk)
-        if not self.has_view_permission(request, letter):
-            raise PermissionDenied
-        try:
-            data = letter_pdf_bytes(letter)
-        except ValueError as exc:  # the stored file no longer matches its SHA-256
-            audit.record(request, audit.A.DOWNLOAD, letter, channel="admin", outcome="refused")
-            self.message_user(request, f"The letter's stored PDF cannot be trusted: {exc}", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:recovery_letter_change", args=[letter.pk]))
-        audit.record(request, audit.A.DOWNLOAD, letter, channel="admin")
-        response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
-        return response
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(CaseEvent)
 class CaseEventAdmin(admin.ModelAdmin):
     list_display = ["case", "at", "effective_date", "actor_name", "action", "from_state", "to_state"]
     list_select_related = ["case"]
     list_filter = ["action"]
     search_fields = ["case__number", "actor_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PolicyAdmin(SimpleHistoryAdmin):
-    """Supervisors maintain the effective-dated policy tables; every change is kept (django-simple-history).
-    Rows are never deleted: a new figure is a new row with a later effective date."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(RecoveryThreshold)
-class RecoveryThresholdAdmin(PolicyAdmin):
-    list_display = ["coverage_type", "effective_from", "amount", "source"]
-    list_filter = ["coverage_type"]
-
-
-@admin.register(FixedPercentageTerms)
-class FixedPercentageTermsAdmin(PolicyAdmin):
-    list_display = ["effective_from", "percentage", "settlement_cap", "source"]
-
-
-@admin.register(SelfCalculatedTerms)
-class SelfCalculatedTermsAdmin(PolicyAdmin):
-    list_display = ["effective_from", "settlement_limit", "min_months_since_injury", "min_days_since_care", "source"]
-
-
-@admin.register(InterestRate)
-class InterestRateAdmin(PolicyAdmin):
-    list_display = ["effective_from", "annual_rate", "year_days", "period_days", "grace_days", "source"]
-
-
-@admin.register(ClockLength)
-class ClockLengthAdmin(PolicyAdmin):
-    list_display = ["track", "name", "effective_from", "days", "source"]
-    list_filter = ["track", "name"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Supervisors browse the audit log; nobody changes or deletes it (SPEC §8)."""
-
-    list_display = ["at", "username", "action", "object_type", "object_id", "outcome", "channel", "client_ip"]
-    list_filter = ["action", "outcome", "channel", "object_type"]
-    search_fields = ["username", "object_id"]
-    date_hierarchy = "at"
-    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

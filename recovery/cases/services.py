@@ -16,11 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from . import clocks, ledger, letters, tracks
-from .errors import CaseActionError, StaleCaseError
+from ..clocks import counting as clocks
+from ..money import ledger
+from ..letters import compose as letters
+from . import tracks
+from ..errors import CaseActionError, StaleCaseError
 from .guards import why_not
-from .policy import clock_table, interest_terms
-from .models import ZERO, CaseEvent, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
+from ..money.policy import clock_table, interest_terms
+from ..models import ZERO, CaseEvent, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
 from .selectors import debt_balance, pending_dispute
 from .tracks import State, Track
 
@@ -223,7 +226,7 @@ def _open_dispute(case, *, actor, on, reason, claims=(), filed_by="", grounds=""
         )
         dispute.claims.set(claims)
         Claim.objects.filter(pk__in=[c.pk for c in claims]).update(status=Claim.Status.DISPUTED)
-        from .final_amount import final_amount_dispute_registered  # SPEC §5.6: 11 business days
+        from ..money.final_amount import final_amount_dispute_registered  # SPEC §5.6: 11 business days
 
         final_amount_dispute_registered(case=case, dispute=dispute)
 
@@ -277,7 +280,7 @@ def _record_response(case, *, actor, on, reason):
 
 
 def _issue_demand(case, *, actor, on, reason):
-    from .demand import demand_computation
+    from ..money.demand import demand_computation
 
     comp = demand_computation(case=case, on=on)
     if comp.below_threshold:

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .clocks import ClockTable
-from .errors import CaseActionError
-from .policy_models import ClockLength, FixedPercentageTerms, InterestRate, RecoveryThreshold, SelfCalculatedTerms
+from ..clocks.counting import ClockTable
+from ..errors import CaseActionError
+from ..policy_models import ClockLength, FixedPercentageTerms, InterestRate, RecoveryThreshold, SelfCalculatedTerms
 
 
 class PolicyMissing(CaseActionError):

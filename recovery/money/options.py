@@ -1,19 +1,19 @@
 """Demand calculation options a beneficiary may elect (SPEC §5.3): fixed percentage, self-calculated.
 
-Eligibility is decided by the pure rules in recovery.money with the terms in force (recovery.policy);
+Eligibility is decided by the pure rules in recovery.money.rules with the terms in force (recovery.money.policy);
 an election is recorded either way, with the reasons when it is refused, and written to the case's
-history. The demand (recovery.demand) then uses what was accepted.
+history. The demand (recovery.money.demand) then uses what was accepted.
 """
 
 from datetime import date
 
 from django.db import transaction
 
-from . import money, policy
-from .errors import CaseActionError
+from . import rules as money, policy
+from ..errors import CaseActionError
 from .ledger import parse_money
-from .models import OptionElection, RecoveryCase, Settlement
-from .tracks import State, Track
+from ..models import OptionElection, RecoveryCase, Settlement
+from ..cases.tracks import State, Track
 
 PRE_DEMAND = {State.REPORTED, State.OCCURRENCE_POSTED, State.RAR_ISSUED, State.CPL_ISSUED, State.CPN_ISSUED,
               State.DISPUTE_PENDING, State.SETTLEMENT_REPORTED}
@@ -22,7 +22,7 @@ ST = OptionElection.Status
 
 
 def _check_case(case, on):
-    from .services import today
+    from ..cases.services import today
 
     if case.track != Track.BENEFICIARY:
         raise CaseActionError("The options are for beneficiaries' liability cases (beneficiary track).")
@@ -42,7 +42,7 @@ def _settlement(case):
 
 
 def _record(case, election, actor):
-    from .services import _history
+    from ..cases.services import _history
 
     _history(case, f"elect_{election.kind}", actor=actor, on=election.elected_on, from_state=case.state,
              reason=f"{election.get_kind_display()}: {election.get_status_display()}"
@@ -119,7 +119,7 @@ def option_answer_self_calculated(*, case: RecoveryCase, final_amount, answered_
         raise CaseActionError("There is no accepted self-calculated election to answer.")
     if answered_on < election.elected_on:
         raise CaseActionError("The answer cannot precede the election.", field="answered_on")
-    from .services import today
+    from ..cases.services import today
 
     if answered_on > today():
         raise CaseActionError("The answer cannot be dated in the future.", field="answered_on")
@@ -127,7 +127,7 @@ def option_answer_self_calculated(*, case: RecoveryCase, final_amount, answered_
     election.answered_on = answered_on
     election.status = ST.ANSWERED
     election.save()
-    from .services import _history
+    from ..cases.services import _history
 
     _history(case, "answer_self_calculated", actor=actor, on=answered_on, from_state=case.state,
              reason=f"Final conditional payment amount ${election.final_amount}")

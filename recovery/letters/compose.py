@@ -4,8 +4,8 @@ transaction, so the letter row is written with the state change (an outbox: noth
 from contextvars import ContextVar
 from datetime import timedelta
 
-from .models import Letter, LetterDelivery, RecoveryCase
-from .tracks import Track
+from ..models import Letter, LetterDelivery, RecoveryCase
+from ..cases.tracks import Track
 
 K = Letter.Kind
 
@@ -49,7 +49,7 @@ def recipients(case: RecoveryCase, on=None) -> list[dict]:
 
 
 def _claims(case):
-    from .selectors import related_claims
+    from ..cases.selectors import related_claims
 
     return [
         {
@@ -66,7 +66,7 @@ def _claims(case):
 
 def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
     """The facts a letter must state (SPEC §6), frozen as issued. `extra` carries step specifics."""
-    from .selectors import conditional_payment_total
+    from ..cases.selectors import conditional_payment_total
 
     base = {
         "case_number": case.number,
@@ -94,7 +94,7 @@ def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> 
     )
     from django.db import connection, transaction
 
-    from .tasks import outbox_kick
+    from ..clocks.tasks import outbox_kick
 
     # Ask for a relay once per transaction, however many letters it writes.
     if kick_relay.get() and not any(entry[1] is outbox_kick for entry in connection.run_on_commit):

@@ -1,7 +1,7 @@
 """A debt's ledger (SPEC §5.5): payments, adjustments, refunds, interest "as of" any date.
 
 People record *events* (DebtEvent: payments received, principal adjustments, refunds paid). The
-ledger rows are posted from the debt's schedule, which `recovery.money.debt_schedule` computes from
+ledger rows are posted from the debt's schedule, which `recovery.money.rules.debt_schedule` computes from
 the debt's terms and its events alone — so assessing interest as of a date is idempotent (asking
 again posts nothing), asking once after a gap posts what daily asking would have, and a recompute
 from scratch agrees with the ledger to the cent (`ledger_verify`).
@@ -18,11 +18,11 @@ from typing import NamedTuple
 
 from django.db import transaction
 
-from . import money
-from .errors import CaseActionError
-from .models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
-from .selectors import debt_balance
-from .tracks import State
+from . import rules as money
+from ..errors import CaseActionError
+from ..models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
+from ..cases.selectors import debt_balance
+from ..cases.tracks import State
 
 REVIEW_STATES = {State.APPEAL_PENDING, State.WAIVER_PENDING, State.CHALLENGE_PENDING}
 _EVENT_CLASSES = {
@@ -172,7 +172,7 @@ def debt_open(*, case: RecoveryCase, principal: Decimal, on: date, terms, comput
 @transaction.atomic
 def interest_assess(*, case: RecoveryCase, as_of: date, actor_name: str) -> list[LedgerEntry]:
     """Post every interest row due through `as_of` (SPEC §5.5). Asking again posts nothing."""
-    from .services import today
+    from ..cases.services import today
 
     if as_of > today():
         raise CaseActionError("Interest cannot be assessed for a day that has not come.", field="as_of")
@@ -215,7 +215,7 @@ def _record_event(case, *, kind, amount, on, actor, reason="", field="received_o
 def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> DebtEvent:
     """A payment received: interest due by its date is assessed first, then it is applied to interest,
     then principal; any excess is a refund owed. A payment that clears the balance closes the case."""
-    from .services import case_act, today
+    from ..cases.services import case_act, today
 
     amount = parse_money(amount, "amount")
     if amount == ZERO:
@@ -238,7 +238,7 @@ def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> D
 
 @transaction.atomic
 def refund_record(*, case: RecoveryCase, amount, paid_on: date, actor) -> DebtEvent:
-    from .services import today
+    from ..cases.services import today
 
     amount = parse_money(amount, "amount")
     if paid_on > today():

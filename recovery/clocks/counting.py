@@ -14,8 +14,8 @@ cases reads the table once.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .tracks import State as S
-from .tracks import Track
+from ..cases.tracks import State as S
+from ..cases.tracks import Track
 
 
 class ClockMissing(LookupError):

@@ -1,7 +1,7 @@
 """Writing the audit log (SPEC §8): who, when, which object, what action, outcome, client address.
 Object ids only — never names, MBIs or amounts."""
 
-from .audit_models import AuditEvent
+from ..audit_models import AuditEvent
 
 A = AuditEvent.Action
 

@@ -1,6 +1,6 @@
 """Forms for taking a step on a case and recording a payment (used by the admin and the pages).
 
-They only collect and type the inputs; the rules are in recovery.services / recovery.guards, whose
+They only collect and type the inputs; the rules are in recovery.cases.services / recovery.cases.guards, whose
 refusals come back as errors on the field they name.
 """
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from .models import Claim, Dispute
+from ..models import Claim, Dispute
 
 
 class ActionForm(forms.Form):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from beneficiaries.models import Authorisation
 
-from .models import RecoveryCase
+from ..models import RecoveryCase
 
 VIEW_PERM = "recovery.view_recoverycase"
 A = Authorisation

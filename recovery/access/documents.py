@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .errors import CaseActionError
-from .models import UploadedDocument
+from ..errors import CaseActionError
+from ..models import UploadedDocument
 
 # (magic prefix, content type, extensions a name may carry)
 _SIGNATURES = [

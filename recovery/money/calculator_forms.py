@@ -1,15 +1,15 @@
 """Forms of the calculator pages (SPEC §5.2–§5.4). They collect and type the inputs only.
 
-The rules are in ``recovery.money`` (pure functions) and the figures in force on a date in
-``recovery.policy``; a ``MoneyInputError`` those raise comes back as an error on the field it names
-(see ``recovery.calculators``). Every amount is a ``Decimal`` in whole cents, never a ``float``.
+The rules are in ``recovery.money.rules`` (pure functions) and the figures in force on a date in
+``recovery.money.policy``; a ``MoneyInputError`` those raise comes back as an error on the field it names
+(see ``recovery.money.calculators``). Every amount is a ``Decimal`` in whole cents, never a ``float``.
 """
 
 from decimal import Decimal
 
 from django import forms
 
-from .policy_models import RecoveryThreshold
+from ..policy_models import RecoveryThreshold
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Sum
 
-from . import money
-from .models import ZERO, Claim, Dispute, LedgerEntry, RecoveryCase
+from ..money import rules as money
+from ..models import ZERO, Claim, Dispute, LedgerEntry, RecoveryCase
 from .tracks import State
 
 

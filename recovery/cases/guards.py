@@ -3,8 +3,9 @@ can act on. `why_not` returns None when the step is allowed."""
 
 from datetime import date
 
-from . import clocks, tracks
-from .models import ZERO, Claim, RecoveryCase, Settlement
+from ..clocks import counting as clocks
+from . import tracks
+from ..models import ZERO, Claim, RecoveryCase, Settlement
 from .tracks import State, Track
 
 
@@ -126,7 +127,7 @@ def _refer_to_treasury(case, on, table):
 
 
 def _file_appeal(case, on, table):
-    from .options import gave_up_appeal_rights
+    from ..money.options import gave_up_appeal_rights
 
     if case.track == Track.BENEFICIARY and gave_up_appeal_rights(case):
         return "The beneficiary elected the self-calculated option, which gives up appeal rights (a waiver remains)."
@@ -170,7 +171,7 @@ def why_not(case: RecoveryCase, action: str, *, user, on: date, table=None) -> s
     if not tracks.allowed(case.track, case.state, action):
         return (f"'{label}' is not possible while the case is '{case.get_state_display()}' "
                 f"on the {case.get_track_display()} track.")
-    from .access import may_take
+    from ..access.checks import may_take
 
     if not may_take(user, case, action):
         return f"You do not have permission to '{label}'."
@@ -178,7 +179,7 @@ def why_not(case: RecoveryCase, action: str, *, user, on: date, table=None) -> s
     if guard is None:
         return None
     if table is None:
-        from .policy import clock_table
+        from ..money.policy import clock_table
 
         table = clock_table()
     try:
