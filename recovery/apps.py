@@ -20,11 +20,13 @@ class RecoveryConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_groups, sender=self)
-        # Each concern's admin registers its models (the app has no top-level admin module), and the
+        # Each concern's admin registers its models (the app has no top-level admin module); the
         # Celery tasks (recovery/clocks/tasks.py — Celery's autodiscovery looks only for a top-level
-        # tasks module) register themselves and connect the outbox relay to the letters written.
+        # tasks module) register themselves and connect the outbox relay to the letters written; the
+        # case machine's receivers answer what the money layer reports.
         from .access import admin as _access_admin  # noqa: F401
         from .cases import admin as _cases_admin  # noqa: F401
+        from .cases import receivers as _cases_receivers  # noqa: F401 — closes a case paid in full
         from .clocks import tasks as _clocks_tasks  # noqa: F401
         from .letters import admin as _letters_admin  # noqa: F401
         from .money import admin as _money_admin  # noqa: F401

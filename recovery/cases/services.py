@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from ..clocks import counting as clocks
@@ -22,17 +21,15 @@ from ..letters import compose as letters
 from . import tracks
 from ..errors import CaseActionError, StaleCaseError
 from .guards import why_not
+from .history import today  # noqa: F401 — services.today, as every caller knows it
+from .history import write as _history
 from ..money.policy import clock_table, interest_terms
-from ..models import ZERO, CaseEvent, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
+from ..models import ZERO, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
 from .selectors import debt_balance, pending_dispute
 from .tracks import State, Track
 
 SYSTEM_USERNAME = "system-deadlines"
 K = Letter.Kind
-
-
-def today() -> date:
-    return timezone.localdate()
 
 
 def system_user():
@@ -99,13 +96,6 @@ class Step:
     letter_kind: str | None = None
     letter_amount: Decimal | None = None
     letter_extra: dict | None = None
-
-
-def _history(case, action, *, actor, on, from_state, reason=""):
-    return CaseEvent.objects.create(
-        case=case, effective_date=on, actor=actor, actor_name=actor.get_username(), action=action,
-        from_state=from_state, to_state=case.state, reason=reason,
-    )
 
 
 def _refresh_deadline(case):

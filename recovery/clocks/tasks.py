@@ -4,10 +4,13 @@ import logging
 from datetime import date
 
 from celery import group, shared_task
+from django.db import connection, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from ..letters import outbox
 from . import sweeps
+from ..letters.signals import letter_written
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,14 @@ def sweep_chunk(ids: list[int], as_of: str, dated_by: str = sweeps.RULE) -> int:
 @shared_task(name="recovery.relay_outbox")
 def relay_outbox() -> int:
     return outbox.relay()
+
+
+@receiver(letter_written, dispatch_uid="recovery.clocks.tasks.relay_after_commit")
+def relay_after_commit(sender, **kwargs):
+    """A step wrote a letter: ask for a relay after commit, once per transaction however many letters
+    it writes."""
+    if not any(entry[1] is outbox_kick for entry in connection.run_on_commit):
+        transaction.on_commit(outbox_kick)
 
 
 def outbox_kick():

@@ -5,6 +5,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from ..models import Letter, LetterDelivery, RecoveryCase
+from .signals import letter_written
 from ..cases.tracks import Track
 
 K = Letter.Kind
@@ -92,13 +93,8 @@ def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> 
         case=case, kind=kind, letter_date=on, amount=amount, event=event,
         recipients=recipients(case, on), content={**content(case, kind, on, **extra), **extra_content.get()},
     )
-    from django.db import connection, transaction
-
-    from ..clocks.tasks import outbox_kick
-
-    # Ask for a relay once per transaction, however many letters it writes.
-    if kick_relay.get() and not any(entry[1] is outbox_kick for entry in connection.run_on_commit):
-        transaction.on_commit(outbox_kick)
+    if kick_relay.get():  # the relay is asked for after commit (recovery/clocks/tasks.py listens)
+        letter_written.send(sender=Letter, letter=letter)
     LetterDelivery.objects.bulk_create(
         LetterDelivery(
             letter=letter,

@@ -22,6 +22,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from ..cases.history import today
+from ..cases.history import write as _history
 from ..clocks import counting as clocks
 from ..errors import CaseActionError
 from ..final_amount_models import (
@@ -269,8 +271,6 @@ def _locked(case) -> RecoveryCase:
 
 
 def _not_future(on: date, field: str):
-    from ..cases.services import today
-
     if on > today():
         raise CaseActionError("This cannot be dated in the future.", field=field)
 
@@ -279,8 +279,6 @@ def _not_future(on: date, field: str):
 def final_amount_notice(*, case: RecoveryCase, expected_settlement_date: date, actor,
                         on: date | None = None) -> FinalConditionalPayment:
     """The beneficiary's side says the case is expected to settle within 120 days (SPEC §5.6)."""
-    from ..cases.services import _history, today
-
     on = on or today()
     _not_future(on, "notice_date")
     case = _locked(case)
@@ -307,8 +305,6 @@ def final_amount_notice(*, case: RecoveryCase, expected_settlement_date: date, a
 def final_amount_request(*, case: RecoveryCase, actor, on: date | None = None) -> FinalConditionalPayment:
     """Ask for the final conditional payment amount: the conditional payment total today (once per case)."""
     from ..cases.selectors import conditional_payment_total
-    from ..cases.services import _history, today
-
     on = on or today()
     _not_future(on, "requested_on")
     case = _locked(case)

@@ -18,7 +18,9 @@ from typing import NamedTuple
 
 from django.db import transaction
 
+from ..cases.history import today
 from . import rules as money
+from .signals import paid_in_full
 from ..errors import CaseActionError
 from ..models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from ..cases.selectors import debt_balance
@@ -172,8 +174,6 @@ def debt_open(*, case: RecoveryCase, principal: Decimal, on: date, terms, comput
 @transaction.atomic
 def interest_assess(*, case: RecoveryCase, as_of: date, actor_name: str) -> list[LedgerEntry]:
     """Post every interest row due through `as_of` (SPEC §5.5). Asking again posts nothing."""
-    from ..cases.services import today
-
     if as_of > today():
         raise CaseActionError("Interest cannot be assessed for a day that has not come.", field="as_of")
     debt = _locked_debt(case)
@@ -215,8 +215,6 @@ def _record_event(case, *, kind, amount, on, actor, reason="", field="received_o
 def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> DebtEvent:
     """A payment received: interest due by its date is assessed first, then it is applied to interest,
     then principal; any excess is a refund owed. A payment that clears the balance closes the case."""
-    from ..cases.services import case_act, today
-
     amount = parse_money(amount, "amount")
     if amount == ZERO:
         raise CaseActionError("A payment must be more than $0.00.", field="amount")
@@ -231,15 +229,14 @@ def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> D
     if debt_balance(case=case).total == ZERO and case.state not in REVIEW_STATES | {State.ON_HOLD}:
         # Paid while under review: the decision closes it (with a refund if it goes the debtor's way);
         # paid while on hold: it closes once resumed.
+        # The case machine closes it (recovery/cases/receivers.py): the ledger does not take steps.
         last = case.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
-        case_act(case=case, action="close_paid", actor=actor, on=max(received_on, last), reason="Paid in full")
+        paid_in_full.send(sender=RecoveryCase, case=case, actor=actor, on=max(received_on, last))
     return debt.events.order_by("-id").first()
 
 
 @transaction.atomic
 def refund_record(*, case: RecoveryCase, amount, paid_on: date, actor) -> DebtEvent:
-    from ..cases.services import today
-
     amount = parse_money(amount, "amount")
     if paid_on > today():
         raise CaseActionError("The refund cannot be dated in the future.", field="paid_on")

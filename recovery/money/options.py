@@ -10,6 +10,8 @@ from datetime import date
 from django.db import transaction
 
 from . import rules as money, policy
+from ..cases.history import today
+from ..cases.history import write as _history
 from ..errors import CaseActionError
 from .ledger import parse_money
 from ..models import OptionElection, RecoveryCase, Settlement
@@ -22,8 +24,6 @@ ST = OptionElection.Status
 
 
 def _check_case(case, on):
-    from ..cases.services import today
-
     if case.track != Track.BENEFICIARY:
         raise CaseActionError("The options are for beneficiaries' liability cases (beneficiary track).")
     if case.state not in PRE_DEMAND:
@@ -42,8 +42,6 @@ def _settlement(case):
 
 
 def _record(case, election, actor):
-    from ..cases.services import _history
-
     _history(case, f"elect_{election.kind}", actor=actor, on=election.elected_on, from_state=case.state,
              reason=f"{election.get_kind_display()}: {election.get_status_display()}"
                     + (f" — {' '.join(election.reasons)}" if election.reasons else ""))
@@ -119,16 +117,12 @@ def option_answer_self_calculated(*, case: RecoveryCase, final_amount, answered_
         raise CaseActionError("There is no accepted self-calculated election to answer.")
     if answered_on < election.elected_on:
         raise CaseActionError("The answer cannot precede the election.", field="answered_on")
-    from ..cases.services import today
-
     if answered_on > today():
         raise CaseActionError("The answer cannot be dated in the future.", field="answered_on")
     election.final_amount = parse_money(final_amount, "final_amount")
     election.answered_on = answered_on
     election.status = ST.ANSWERED
     election.save()
-    from ..cases.services import _history
-
     _history(case, "answer_self_calculated", actor=actor, on=answered_on, from_state=case.state,
              reason=f"Final conditional payment amount ${election.final_amount}")
     return election
