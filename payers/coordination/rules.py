@@ -39,6 +39,8 @@ ESRD_END_AFTER_TRANSPLANT_MONTHS = 36  # or 36 months after the month of a succe
 WCMSA_BENEFICIARY_THRESHOLD = Decimal("25000.00")  # beneficiary and total settlement > $25,000
 WCMSA_EXPECTATION_THRESHOLD = Decimal("250000.00")  # expects Medicare within 30 months and > $250,000
 WCMSA_EXPECTATION_MONTHS = 30
+EARLIEST_DATE = date(1900, 1, 1)  # the dates this rule reasons about (month arithmetic stays in range)
+LATEST_DATE = date(2199, 12, 31)
 
 
 class CoordinationInputError(ValueError):
@@ -204,6 +206,9 @@ def esrd_entitlement_start(*, dialysis_start: date | None = None, self_dialysis_
       transplant's month.
     The earliest that applies.
     """
+    for name, value in (("dialysis_start", dialysis_start), ("transplant_admission", transplant_admission),
+                        ("transplant_date", transplant_date)):
+        check_date(name, value)
     candidates = []
     if dialysis_start is not None:
         months = 0 if self_dialysis_training else ESRD_WAITING_MONTHS
@@ -233,6 +238,8 @@ def esrd_entitlement_start(*, dialysis_start: date | None = None, self_dialysis_
 def esrd_entitlement_end(*, dialysis_stopped: date | None = None, transplant_date: date | None = None) -> date:
     """The last day of ESRD Medicare: the end of the 12th month after the month dialysis stops, or of the
     36th month after the month of a successful transplant (CRS p. 9)."""
+    check_date("dialysis_stopped", dialysis_stopped)
+    check_date("transplant_date", transplant_date)
     if dialysis_stopped is not None:
         return month_end(add_months(month_start(dialysis_stopped), ESRD_END_AFTER_DIALYSIS_MONTHS))
     if transplant_date is not None:
@@ -401,9 +408,27 @@ class Determination:
         return Payer.MEDICARE in self.order
 
 
+def check_date(name: str, value, *, required: bool = False) -> None:
+    """A calendar date between 1900-01-01 and 2199-12-31 (None allowed unless ``required``)."""
+    if value is None and not required:
+        return
+    if not isinstance(value, date):
+        raise CoordinationInputError(name, "must be a date")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise CoordinationInputError(name, "must be between 1900-01-01 and 2199-12-31")
+
+
+DATE_FIELDS = ("other_entitlement_start", "claim_received", "nghp_paid_on")
+
+
 def _validate(s: Situation) -> None:
-    if not isinstance(s.on, date) or not isinstance(s.date_of_birth, date):
-        raise CoordinationInputError("on" if not isinstance(s.on, date) else "date_of_birth", "must be a date")
+    check_date("on", s.on, required=True)
+    check_date("date_of_birth", s.date_of_birth, required=True)
+    for name in DATE_FIELDS:
+        check_date(name, getattr(s, name))
+    for period in s.esrd:
+        check_date("esrd", period.start, required=True)
+        check_date("esrd", period.end)
     if s.date_of_birth > s.on:
         raise CoordinationInputError("date_of_birth", "cannot be after the date of service")
     for name in ("employer_size", "largest_employer_size"):
