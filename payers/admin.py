@@ -28,6 +28,9 @@ class MSPOccurrenceAdmin(SimpleHistoryAdmin):
             lambda request: who_pays_first_view(request, admin_site=self.admin_site, opts=self.model._meta))
         return [path("who-pays-first/", view, name="payers_who_pays_first"), *super().get_urls()]
 
+    def get_fieldsets(self, request, obj=None):
+        return coordination.fieldsets(super().get_fieldsets(request, obj))
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         coordination.warn_after_save(request, obj, form, message_user=self.message_user)

@@ -38,3 +38,13 @@ def warn_after_save(request, occurrence, form, *, message_user) -> str | None:
     if warning:
         message_user(request, warning, messages.WARNING)
     return warning
+
+
+def fieldsets(default):
+    """The admin's fieldsets with the who-pays-first facts apart, under their own heading."""
+    (name, options), *rest = default
+    own = [f for f in options["fields"] if f not in COORDINATION_FIELDS]
+    return [(name, {**options, "fields": own}), *rest,
+            ("Who pays first (GHP occurrences; not stored)", {"fields": COORDINATION_FIELDS,
+                                                             "description": "SPEC §7: the employer facts the "
+                                                             "check needs when the occurrence is saved."})]

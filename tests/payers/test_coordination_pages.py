@@ -151,3 +151,9 @@ def test_a_liability_occurrence_is_primary_for_the_related_care(worker):
     result = services.occurrence_determination(occurrence=occurrence)
     assert (result.primary, result.rule_id) == ("liability", "NGHP")
     assert services.occurrence_warning(occurrence=occurrence) is None
+
+
+def test_the_occurrence_form_asks_the_ghp_facts_under_their_own_heading(client, worker):
+    page = client.get(reverse("admin:payers_mspoccurrence_add")).content.decode()
+    assert "Who pays first (GHP occurrences; not stored)" in page
+    assert 'name="coordination_employer_size"' in page and 'name="coverage_start"' in page
