@@ -1,4 +1,5 @@
-"""POST /api/coordination/who-pays-first/ (SPEC §7): the who-pays-first determination for staff.
+"""POST /api/coordination/who-pays-first/ (SPEC §7): the who-pays-first determination for staff; and
+POST /api/coordination/wcmsa-review/: would CMS review a WCMSA.
 
 Staff who may see cases only (``recovery.access.is_staff_user``; 401 without credentials, 403 for anyone
 else). With an ``mbi`` the beneficiary's record supplies the date of birth and entitlement basis, and the
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from beneficiaries.models import Beneficiary
 from recovery import access, audit
+from recovery.api.serializers import Money
 from recovery.api.views import E400, E401, E403, E415, E429, ApiView
 
 from . import forms, services
@@ -81,7 +83,7 @@ class WhoPaysFirstInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         errors = {}
         for name, value in attrs.items():
-            if isinstance(self.fields[name], serializers.DateField) and value is not None \
+            if isinstance(self.fields.get(name), serializers.DateField) and value is not None \
                     and not EARLIEST_DATE <= value <= LATEST_DATE:
                 errors[name] = [f"{name} must be between 1900-01-01 and 2199-12-31."]
         if errors:
@@ -164,3 +166,44 @@ class WhoPaysFirstView(ApiView):
             return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
         body = {**services.as_dict(result), "beneficiary_id": beneficiary.pk if beneficiary else None}
         return Response(WhoPaysFirstSerializer(body).data)
+
+
+class WcmsaInputSerializer(serializers.Serializer):
+    total_settlement = Money(help_text="The total settlement, in dollars and cents")
+    medicare_beneficiary = _flag("The claimant is a Medicare beneficiary")
+    expects_medicare_within_30_months = _flag("Reasonable expectation of Medicare enrolment within 30 months of "
+                                              "the settlement date (or give the two dates)")
+    settlement_date = _date("Settlement date")
+    expected_medicare_on = _date("Expected Medicare enrolment (decides the 30 months with settlement_date)")
+
+    validate = WhoPaysFirstInputSerializer.validate
+
+
+class WcmsaSerializer(serializers.Serializer):
+    reviewed = serializers.BooleanField(help_text="CMS reviews this WCMSA")
+    rule = serializers.CharField()
+
+
+class WcmsaReviewView(ApiView):
+    serializer_class = WcmsaInputSerializer
+
+    @extend_schema(
+        tags=["coordination"], operation_id="coordination_wcmsa_review", request=WcmsaInputSerializer,
+        responses={200: WcmsaSerializer, 400: E400, 401: E401,
+                   403: OpenApiResponse(E403.response, description="Not staff"), 415: E415, 429: E429},
+    )
+    def post(self, request):
+        """Would CMS review a workers' compensation Medicare set-aside (SPEC §7)? A beneficiary with a total
+        settlement over $25,000, or a claimant expecting Medicare within 30 months with over $250,000.
+        Staff only; reads and stores nothing."""
+        if not access.is_staff_user(request.user):
+            raise exceptions.PermissionDenied("The WCMSA check is for staff.")
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = services.wcmsa(serializer.validated_data)
+        except CoordinationInputError as exc:
+            name = exc.field if exc.field in serializer.fields else "non_field_errors"
+            return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(WcmsaSerializer({"reviewed": result.reviewed, "rule": result.rule}).data)

@@ -8,4 +8,5 @@ app_name = "coordination"
 
 urlpatterns = [
     path("who-pays-first/", api.WhoPaysFirstView.as_view(), name="who-pays-first"),
+    path("wcmsa-review/", api.WcmsaReviewView.as_view(), name="wcmsa-review"),
 ]

@@ -95,3 +95,41 @@ class WhoPaysFirstForm(forms.Form):
 
     def answers(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "mbi"}
+
+
+class DollarField(forms.DecimalField):
+    """An amount typed as "$25,000.00" or "25000": the $ and commas are dropped before it is read."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", "").replace("$", "")
+        return super().to_python(value)
+
+
+class WcmsaForm(forms.Form):
+    """Would CMS review a WCMSA (SPEC §7)? The settlement, and whether the claimant is or expects to be a
+    beneficiary within 30 months of the settlement date."""
+
+    prefix = "wcmsa"
+    total_settlement = DollarField(
+        label="Total settlement", max_digits=14, decimal_places=2, min_value=0,
+        error_messages={"required": "Enter the total settlement.",
+                        "invalid": "Total settlement must be an amount in dollars and cents, such as 25000.00.",
+                        "min_value": "Total settlement must not be negative.",
+                        "max_decimal_places": "Total settlement must be in whole cents (no more than 2 decimal "
+                                              "places).",
+                        "max_digits": "Total settlement is too large.",
+                        "max_whole_digits": "Total settlement is too large."})
+    medicare_beneficiary = _yes("The claimant is a Medicare beneficiary")
+    settlement_date = _date("Settlement date")
+    expected_medicare_on = _date("Expected Medicare enrolment on",
+                                 help_text="With the settlement date: within 30 months of it?")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("expected_medicare_on") and not data.get("settlement_date"):
+            self.add_error("settlement_date", "Enter the settlement date to compare the expected enrolment with.")
+        return data
+
+    def clean_total_settlement(self):
+        return self.cleaned_data["total_settlement"]

@@ -136,3 +136,19 @@ def occurrence_warning(*, occurrence, ghp_facts: dict | None = None) -> str | No
         return (f"Who pays first: Medicare pays first here ({result.rule_id}: {result.rule}) — "
                 f"no MSP recovery should exist for this occurrence.")
     return None
+
+
+def wcmsa(data: dict) -> rules.WcmsaReview:
+    """Would CMS review a WCMSA for these answers? (SPEC §7.) ``expected_medicare_on`` with a
+    ``settlement_date`` decides the 30-month expectation by calendar months."""
+    expects = bool(data.get("expects_medicare_within_30_months"))
+    settled, expected = data.get("settlement_date"), data.get("expected_medicare_on")
+    if expected is not None:
+        if settled is None:
+            raise CoordinationInputError("settlement_date", "needed to compare the expected enrolment with")
+        rules.check_date("settlement_date", settled)
+        rules.check_date("expected_medicare_on", expected)
+        expects = rules.within_months(settled, expected, rules.WCMSA_EXPECTATION_MONTHS)
+    return rules.wcmsa_review(total_settlement=data["total_settlement"],
+                              medicare_beneficiary=bool(data.get("medicare_beneficiary")),
+                              expects_medicare_within_30_months=expects)

@@ -368,3 +368,10 @@ def test_who_pays_first_is_for_staff_only(world, as_persona, persona):
     assert read.exists() is (expected == 200)  # a refused persona reads nothing
     if expected == 200:
         assert (response.json()["primary"], response.json()["rule_id"]) == ("ghp", "T1.2")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_wcmsa_check_is_for_staff_only(world, as_persona, persona):
+    response = as_persona(persona).post("/api/coordination/wcmsa-review/",
+                                        {"total_settlement": "25000.01", "medicare_beneficiary": True}, format="json")
+    assert response.status_code == {"anonymous": 401, "caseworker": 200, "supervisor": 200}.get(persona, 403)

@@ -79,3 +79,31 @@ def test_the_endpoint_is_in_the_openapi_schema(api):
     operation = schema["paths"]["/api/coordination/who-pays-first/"]["post"]
     assert operation["operationId"] == "coordination_who_pays_first"
     assert set(operation["responses"]) >= {"200", "400", "401", "403"}
+
+
+WCMSA = "/api/coordination/wcmsa-review/"
+
+
+@pytest.mark.parametrize(("data", "reviewed"), [
+    ({"total_settlement": "25000.00", "medicare_beneficiary": True}, False),
+    ({"total_settlement": "25000.01", "medicare_beneficiary": True}, True),
+    ({"total_settlement": "250000.00", "expects_medicare_within_30_months": True}, False),
+    ({"total_settlement": "250000.01", "expects_medicare_within_30_months": True}, True),
+    ({"total_settlement": "250000.01", "settlement_date": "2024-08-31", "expected_medicare_on": "2027-02-28"}, True),
+    ({"total_settlement": "250000.01", "settlement_date": "2024-08-31", "expected_medicare_on": "2027-03-01"}, False),
+])
+def test_the_wcmsa_review_thresholds_through_the_api(api, data, reviewed):
+    response = api.post(WCMSA, data, format="json")
+    assert response.status_code == 200
+    assert response.json()["reviewed"] is reviewed and response.json()["rule"]
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"total_settlement": 25000.5}, "total_settlement"),  # a JSON number: never a float
+    ({"total_settlement": "25000.001"}, "total_settlement"),
+    ({"total_settlement": "-1.00"}, "total_settlement"),
+    ({"total_settlement": "1.00", "expected_medicare_on": "2027-01-01"}, "settlement_date"),
+])
+def test_bad_wcmsa_input_is_a_400_naming_the_field(api, data, field):
+    response = api.post(WCMSA, data, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]

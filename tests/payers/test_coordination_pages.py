@@ -26,7 +26,7 @@ def worker(client):
 
 def answers(client, **changes):
     """The page's form as a browser submits it (its defaults), with ``changes``."""
-    data = {k: v[0] if len(v) == 1 else v for k, v in form_data(client.get(PAGE).content.decode()).items()}
+    data = {k: v[0] if len(v) == 1 else v for k, v in form_data(client.get(PAGE).content.decode(), "who-pays-first-form").items()}
     for key, value in changes.items():
         if value is False:
             data.pop(key, None)
@@ -77,6 +77,33 @@ def test_bad_answers_are_shown_on_their_fields_and_no_result(client, worker):
                           "number of employees."]}
     response = client.post(PAGE, answers(client, on="", date_of_birth="1990-01-01"))
     assert response.context["form"].errors == {"on": ["Enter the date of service."]}
+
+
+@pytest.mark.parametrize(("total", "beneficiary", "reviewed"), [
+    ("25000.00", True, "no"), ("$25,000.01", True, "yes"), ("250000.01", False, "no")])
+def test_the_page_checks_the_wcmsa_review_thresholds(client, worker, total, beneficiary, reviewed):
+    data = {"check": "wcmsa", "wcmsa-total_settlement": total}
+    if beneficiary:
+        data["wcmsa-medicare_beneficiary"] = "on"
+    page = client.post(PAGE, data).content.decode()
+    assert f'id="wcmsa-result" data-reviewed="{reviewed}"' in page
+    assert 'id="result"' not in page  # the who-pays-first form was not submitted
+
+
+def test_the_wcmsa_expectation_is_30_calendar_months_from_the_settlement(client, worker):
+    data = {"check": "wcmsa", "wcmsa-total_settlement": "250000.01", "wcmsa-settlement_date": "2024-08-31"}
+    within = client.post(PAGE, {**data, "wcmsa-expected_medicare_on": "2027-02-28"}).content.decode()
+    beyond = client.post(PAGE, {**data, "wcmsa-expected_medicare_on": "2027-03-01"}).content.decode()
+    assert 'data-reviewed="yes"' in within and 'data-reviewed="no"' in beyond
+
+
+def test_bad_wcmsa_answers_are_named(client, worker):
+    response = client.post(PAGE, {"check": "wcmsa", "wcmsa-total_settlement": "25000.001",
+                                  "wcmsa-expected_medicare_on": "2027-01-01"})
+    assert response.context["wcmsa_form"].errors == {
+        "total_settlement": ["Total settlement must be in whole cents (no more than 2 decimal places)."],
+        "settlement_date": ["Enter the settlement date to compare the expected enrolment with."]}
+    assert 'id="wcmsa-result"' not in response.content.decode()
 
 
 def test_an_mbi_fills_the_beneficiary_facts_and_the_read_is_audited(client, worker):
