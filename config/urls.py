@@ -8,5 +8,6 @@ urlpatterns = [
     path("portal/", include("recovery.portal.urls")),
     path("admin/", admin.site.urls),
     path("calculators/", include("recovery.money.calculator_urls")),
+    path("api/coordination/", include("payers.coordination.api_urls")),  # who pays first (SPEC §7)
     path("api/", include("recovery.api.urls")),
 ]

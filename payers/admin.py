@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
+from .coordination import occurrence as coordination
+from .coordination.admin_views import who_pays_first_view
 from .models import MSPOccurrence, Payer
 
 
@@ -18,3 +21,16 @@ class MSPOccurrenceAdmin(SimpleHistoryAdmin):
     list_filter = ["coverage_type", "orm", "injury_kind"]
     search_fields = ["beneficiary__mbi", "beneficiary__last_name", "payer__name"]
     autocomplete_fields = ["beneficiary", "payer"]
+    form = coordination.OccurrenceCoordinationForm  # + the who-pays-first facts of a GHP (SPEC §7)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(
+            lambda request: who_pays_first_view(request, admin_site=self.admin_site, opts=self.model._meta))
+        return [path("who-pays-first/", view, name="payers_who_pays_first"), *super().get_urls()]
+
+    def get_fieldsets(self, request, obj=None):
+        return coordination.fieldsets(super().get_fieldsets(request, obj))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        coordination.warn_after_save(request, obj, form, message_user=self.message_user)

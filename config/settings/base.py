@@ -231,6 +231,7 @@ SPECTACULAR_SETTINGS = {
         "OptionKindEnum": "recovery.models.OptionElection.Kind",
         "LetterKindEnum": "recovery.models.Letter.Kind",
         "LedgerEntryKindEnum": "recovery.models.LedgerEntry.Kind",
+        "CoordinationPayerEnum": "payers.coordination.api.PAYERS",
     },
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

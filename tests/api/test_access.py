@@ -351,3 +351,27 @@ def test_no_write_by_a_refused_persona_changed_anything(world):
              list(Claim.objects.filter(case=world.main).values_list("pk", "status")),
              world.main.events.count())
     assert after == before
+
+
+# --- POST /api/coordination/who-pays-first/ (SPEC §7) -------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_pays_first_is_for_staff_only(world, as_persona, persona):
+    response = as_persona(persona).post("/api/coordination/who-pays-first/", {
+        "on": "2026-06-15", "mbi": world.bene_a.mbi_display, "ghp": "current_employment", "employer_size": 20},
+        format="json")
+    expected = {"anonymous": 401, "caseworker": 200, "supervisor": 200}.get(persona, 403)
+    assert response.status_code == expected
+    read = AuditEvent.objects.filter(action="view", object_type="beneficiaries.Beneficiary",
+                                     object_id=str(world.bene_a.pk), detail="who_pays_first")
+    assert read.exists() is (expected == 200)  # a refused persona reads nothing
+    if expected == 200:
+        assert (response.json()["primary"], response.json()["rule_id"]) == ("ghp", "T1.2")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_wcmsa_check_is_for_staff_only(world, as_persona, persona):
+    response = as_persona(persona).post("/api/coordination/wcmsa-review/",
+                                        {"total_settlement": "25000.01", "medicare_beneficiary": True}, format="json")
+    assert response.status_code == {"anonymous": 401, "caseworker": 200, "supervisor": 200}.get(persona, 403)
