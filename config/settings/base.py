@@ -105,7 +105,9 @@ STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", False)
 # Repeated failed logins lock the account out (django-axes, database handler: no Redis needed).
 AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+# A user name from one address (issue 9): random names from one address (or one proxy) lock no one else.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "recovery.safeguards.client_address.axes_client_ip"  # the audit's address
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -135,9 +137,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# The client address for the audit log: behind a reverse proxy, name the header it sets
-# (e.g. HTTP_X_FORWARDED_FOR); empty means REMOTE_ADDR.
+# The client address for the audit log and the lockout: behind reverse proxies, name the header they
+# append to (e.g. HTTP_X_FORWARDED_FOR) and how many trusted proxies there are (the entry that many
+# from the right is taken; recovery/safeguards/client_address.py). Empty header means REMOTE_ADDR.
 TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "1"))
 
 # Uploads: the largest file accepted (documents are checked by content, SPEC §9).
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
