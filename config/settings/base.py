@@ -40,6 +40,7 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "recovery.safeguards.body_size.BodySizeLimitMiddleware",  # first: refuses an oversize body unread
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +146,9 @@ TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "1"))
 
 # Uploads: the largest file accepted (documents are checked by content, SPEC §9).
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+# A whole request body larger than this is refused (413) from its Content-Length, unread (issue 9).
+MAX_REQUEST_BYTES = int(env_str("MAX_REQUEST_MB", "12")) * 1024 * 1024
+# What Django holds in memory: form fields up to 2 MB; a file over 2 MB streams to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "recovery.upload_handlers.RawNameUploadHandler",  # keeps the name the client sent, to refuse paths
