@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import Letter, LetterDelivery, LetterDocument
@@ -28,16 +28,33 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 def letter_document(letter: Letter) -> LetterDocument:
-    """The stored PDF of a letter, rendered and kept the first time it is needed."""
-    try:
-        return letter.document
-    except LetterDocument.DoesNotExist:
-        pass
-    data = render_letter_pdf(letter)
-    doc = LetterDocument(letter=letter, sha256=hashlib.sha256(data).hexdigest())
-    doc.pdf.save(letter_filename(letter), ContentFile(data), save=False)
-    doc.save()
-    return doc
+    """The stored PDF of a letter, rendered and kept the first time it is needed.
+
+    Safe under concurrency (issue 9, finding 11): the first render locks the letter's row, so people
+    opening a never-rendered letter at once wait for one render and all get the same document — no
+    IntegrityError on the one-to-one, no second file. A file whose row could not be written is deleted."""
+    existing = LetterDocument.objects.filter(letter_id=letter.pk).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        # A row lock on PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers.
+        Letter.objects.select_for_update().filter(pk=letter.pk).values_list("pk", flat=True).first()
+        existing = LetterDocument.objects.filter(letter_id=letter.pk).first()
+        if existing is not None:
+            return existing
+        data = render_letter_pdf(letter)
+        doc = LetterDocument(letter=letter, sha256=hashlib.sha256(data).hexdigest())
+        doc.pdf.save(letter_filename(letter), ContentFile(data), save=False)
+        try:
+            with transaction.atomic():
+                doc.save()
+        except IntegrityError:  # written meanwhile by a path that did not take the lock: use that one
+            doc.pdf.delete(save=False)
+            return LetterDocument.objects.get(letter_id=letter.pk)
+        except BaseException:
+            doc.pdf.delete(save=False)
+            raise
+        return doc
 
 
 def letter_pdf_bytes(letter: Letter) -> bytes:
