@@ -174,6 +174,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.Em
 EMAIL_FILE_PATH = str(VAR_DIR / "sent-email")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+# Each SMTP operation waits at most this long: a hung server cannot hold a relay (issue 9).
+EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "recovery@msp-recovery.example")
 
 # --- Celery: REDIS_URL, default kombu's filesystem transport (no server) --------------------
