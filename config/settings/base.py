@@ -40,6 +40,7 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "recovery.safeguards.body_size.BodySizeLimitMiddleware",  # first: refuses an oversize body unread
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,7 +106,9 @@ STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", False)
 # Repeated failed logins lock the account out (django-axes, database handler: no Redis needed).
 AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+# A user name from one address (issue 9): random names from one address (or one proxy) lock no one else.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "recovery.safeguards.client_address.axes_client_ip"  # the audit's address
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -135,12 +138,17 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# The client address for the audit log: behind a reverse proxy, name the header it sets
-# (e.g. HTTP_X_FORWARDED_FOR); empty means REMOTE_ADDR.
+# The client address for the audit log and the lockout: behind reverse proxies, name the header they
+# append to (e.g. HTTP_X_FORWARDED_FOR) and how many trusted proxies there are (the entry that many
+# from the right is taken; recovery/safeguards/client_address.py). Empty header means REMOTE_ADDR.
 TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER", "")
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "1"))
 
 # Uploads: the largest file accepted (documents are checked by content, SPEC §9).
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+# A whole request body larger than this is refused (413) from its Content-Length, unread (issue 9).
+MAX_REQUEST_BYTES = int(env_str("MAX_REQUEST_MB", "12")) * 1024 * 1024
+# What Django holds in memory: form fields up to 2 MB; a file over 2 MB streams to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "recovery.access.upload_handlers.RawNameUploadHandler",  # keeps the name the client sent, to refuse paths
@@ -166,6 +174,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.Em
 EMAIL_FILE_PATH = str(VAR_DIR / "sent-email")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+# Each SMTP operation waits at most this long: a hung server cannot hold a relay (issue 9).
+EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "recovery@msp-recovery.example")
 
 # --- Celery: REDIS_URL, default kombu's filesystem transport (no server) --------------------

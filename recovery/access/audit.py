@@ -7,13 +7,10 @@ A = AuditEvent.Action
 
 
 def client_ip(request) -> str | None:
-    """The client address. Behind a proxy, set TRUSTED_PROXY_HEADER (e.g. HTTP_X_FORWARDED_FOR)."""
-    from django.conf import settings
+    """The client address: recovery/safeguards/client_address.py (trusted proxies, never an error)."""
+    from ..safeguards.client_address import client_address
 
-    header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request)
 
 
 def record(request, action: str, obj=None, *, objects=None, outcome: str = AuditEvent.Outcome.OK,

@@ -42,6 +42,7 @@ class LetterAdmin(admin.ModelAdmin):
         audit.record(request, audit.A.DOWNLOAD, letter, channel="admin")
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{letter_filename(letter)}"'
+        response["Cache-Control"] = "no-store"  # PHI: never kept by a browser or proxy cache (issue 9)
         return response
 
     def has_add_permission(self, request):

@@ -30,4 +30,5 @@ def document_download(request, key):
     safe_name = doc.original_name.replace('"', "").encode("ascii", "replace").decode()
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"  # PHI: never kept by a browser or proxy cache (issue 9)
     return response
