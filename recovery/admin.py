@@ -529,3 +529,4 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+from .worklist import admin as _worklist_admin  # noqa: E402,F401 — issue 12: registers the worklist

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
 from . import clocks, ledger, letters, services
 from .errors import CaseActionError
@@ -135,12 +136,19 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
                               field="as_of")
     table = clock_table()
     results = []
+    started = timezone.now()
+    ids = ids if ids is not None else due_case_ids(as_of=as_of)
     token = letters.kick_relay.set(False)  # the caller relays once at the end (tasks.sweep_chunk)
     try:
-        _sweep_ids(ids if ids is not None else due_case_ids(as_of=as_of), as_of=as_of, dated_by=dated_by,
-                   dry_run=dry_run, table=table, results=results, progress=progress)
+        _sweep_ids(ids, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table, results=results,
+                   progress=progress)
     finally:
         letters.kick_relay.reset(token)
+    from .reports.models import SweepRun  # issue 12: the dashboard's "last sweeps"
+
+    SweepRun.objects.create(started_at=started, finished_at=timezone.now(), as_of=as_of, cases=len(ids),
+                            steps=sum(len(r.steps) for r in results), failures=len(ids) - len(results),
+                            dry_run=dry_run)
     return results
 
 
