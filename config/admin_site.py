@@ -19,9 +19,11 @@ class RecoveryAdminSite(OTPAdminSite):
     def get_urls(self):
         from django.urls import path
 
+        from recovery.reports.admin import dashboard_view
         from recovery.worklist.admin import worklist_view
 
         return [path("worklist/", self.admin_view(lambda request: worklist_view(request, self)), name="worklist"),
+                path("dashboard/", self.admin_view(lambda request: dashboard_view(request, self)), name="dashboard"),
                 *super().get_urls()]
 
     def each_context(self, request):

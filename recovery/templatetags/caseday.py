@@ -27,3 +27,9 @@ def money(value):
         return value
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
+
+
+@register.filter
+def money_or_number(value):
+    """A Decimal as money ($12,345.67); anything else as it is."""
+    return money(value) if isinstance(value, Decimal) else value
