@@ -161,7 +161,8 @@ class Authorisation(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        indexes = [models.Index(fields=["holder", "status", "kind"])]
+        indexes = [models.Index(fields=["holder", "status", "kind"]),
+                   models.Index(fields=["status", "submitted_at"], name="authorisation_to_verify")]  # worklist
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.holder} ({self.get_status_display()})"

@@ -16,6 +16,21 @@ class RecoveryAdminSite(OTPAdminSite):
         if not settings.STAFF_OTP_REQUIRED:
             self.login_form = admin.forms.AdminAuthenticationForm
 
+    def get_urls(self):
+        from django.urls import path
+
+        from recovery.reports.admin import dashboard_view
+        from recovery.worklist.admin import worklist_view
+
+        return [path("worklist/", self.admin_view(lambda request: worklist_view(request, self)), name="worklist"),
+                path("dashboard/", self.admin_view(lambda request: dashboard_view(request, self)), name="dashboard"),
+                *super().get_urls()]
+
+    def each_context(self, request):
+        from recovery.worklist.admin import nav_context  # issue 12: the worklist's counts on every page
+
+        return {**super().each_context(request), **nav_context(request)}
+
     def has_permission(self, request):
         if settings.STAFF_OTP_REQUIRED:
             return super().has_permission(request)  # active staff *and* verified with a device

@@ -30,3 +30,5 @@ class RecoveryConfig(AppConfig):
         from .clocks import tasks as _clocks_tasks  # noqa: F401
         from .letters import admin as _letters_admin  # noqa: F401
         from .money import admin as _money_admin  # noqa: F401
+        from .worklist import admin as _worklist_admin  # noqa: F401 — the worklist (issue 12)
+        from .reports import admin as _reports_admin  # noqa: F401 — the supervisor dashboard (issue 12)

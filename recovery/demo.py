@@ -221,6 +221,32 @@ def _external_people(staff):
     insurer = people["insurer"].external_profile.payer
     if insurer:
         grant(people["insurer"], "loa", payer=insurer)
+    _portal_work(people, bene_cases)
+
+
+def _portal_work(people, bene_cases):
+    """Issue 12: work waiting on the worklist — the attorney's settlement details sent through the portal
+    (a submission to review) and a POR of theirs awaiting verification."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from beneficiaries.models import Authorisation
+
+    from .access.documents import document_store
+    from .portal.services import settlement_submit
+
+    attorney = people["attorney"]
+    case = bene_cases.filter(state=State.CPL_ISSUED, authorisations__holder=attorney).first()
+    if case:
+        today = timezone.localdate()
+        settlement_submit(case=case, actor=attorney, on=today, settlement_date=today - timedelta(days=4),
+                          gross_amount=Decimal("45000.00"), attorney_fees=Decimal("15000.00"),
+                          other_costs=Decimal("1250.00"))
+    pending = bene_cases.filter(state=State.CPN_ISSUED).first()
+    if pending:
+        doc = document_store(uploaded=SimpleUploadedFile("por.pdf", _DEMO_PDF), purpose="authorisation",
+                             actor=attorney, case=pending)
+        Authorisation.objects.create(kind="por", holder=attorney, case=pending, beneficiary=pending.beneficiary,
+                                     document=doc, submitted_by=attorney)
 
 
 @transaction.atomic

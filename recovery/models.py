@@ -668,3 +668,5 @@ from .policy_models import (  # noqa: E402,F401,I001
     SelfCalculatedTerms,
 )
 from .final_amount_models import FinalAmountDispute, FinalConditionalPayment  # noqa: E402,F401,I001
+from .submission_models import Submission  # noqa: E402,F401,I001 — issue 12: the worklist's submissions
+from .sweep_models import SweepRun  # noqa: E402,F401,I001

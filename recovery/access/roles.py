@@ -19,6 +19,7 @@ _WORK = {
         "caseevent": ["view"],
         "ledgerentry": ["view"],
         "optionelection": ["view"],
+        "submission": ["view", "review"],
         "recoverythreshold": ["view"], "fixedpercentageterms": ["view"], "selfcalculatedterms": ["view"],
         "interestrate": ["view"], "clocklength": ["view"],
     },
@@ -28,6 +29,7 @@ _SUPERVISE = {
     "recovery": {
         "recoverycase": ["hold"],
         "auditevent": ["view"],
+        "sweeprun": ["view", "dashboard"],
         "recoverythreshold": _POLICY, "fixedpercentageterms": _POLICY, "selfcalculatedterms": _POLICY,
         "interestrate": _POLICY, "clocklength": _POLICY,
     },

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from ..timeline.api import CaseTimelineView
 from . import views
 
 app_name = "api"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("cases/<int:pk>/letters/", views.CaseLettersView.as_view(), name="case-letters"),
     path("cases/<int:pk>/ledger/", views.CaseLedgerView.as_view(), name="case-ledger"),
     path("cases/<int:pk>/history/", views.CaseHistoryView.as_view(), name="case-history"),
+    path("cases/<int:pk>/timeline/", CaseTimelineView.as_view(), name="case-timeline"),  # issue 12
     path("cases/<int:pk>/actions/<str:action>/", views.CaseActionView.as_view(), name="case-action"),
     path("cases/<int:pk>/settlement/", views.SettlementView.as_view(), name="case-settlement"),
     path("cases/<int:pk>/disputes/", views.DisputeView.as_view(), name="case-disputes"),

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
 from . import counting as clocks
 from ..money import ledger
 from ..letters import compose as letters
 from ..cases import services
 from ..errors import CaseActionError
-from ..models import Debt, RecoveryCase
+from ..models import Debt, RecoveryCase, SweepRun
 from ..money.policy import clock_table
 from ..cases.tracks import CLOSED_STATES, State, Track
 
@@ -138,12 +139,17 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
                               field="as_of")
     table = clock_table()
     results = []
+    started = timezone.now()
+    ids = ids if ids is not None else due_case_ids(as_of=as_of)
     token = letters.kick_relay.set(False)  # the caller relays once at the end (tasks.sweep_chunk)
     try:
-        _sweep_ids(ids if ids is not None else due_case_ids(as_of=as_of), as_of=as_of, dated_by=dated_by,
-                   dry_run=dry_run, table=table, results=results, progress=progress)
+        _sweep_ids(ids, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table, results=results,
+                   progress=progress)
     finally:
         letters.kick_relay.reset(token)
+    SweepRun.objects.create(started_at=started, finished_at=timezone.now(), as_of=as_of, cases=len(ids),
+                            steps=sum(len(r.steps) for r in results), failures=len(ids) - len(results),
+                            dry_run=dry_run)
     return results
 
 

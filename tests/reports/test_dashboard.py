@@ -1,0 +1,135 @@
+"""The supervisor dashboard (issue 12, item 2): every chart's numbers, worked, against cases built through
+the services and a real sweep; the page (SVG without script or inline style), CSV, and who may see it."""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from recovery.letters import outbox
+from recovery.cases import services
+from recovery.clocks import sweeps
+from recovery.audit_models import AuditEvent
+from recovery.models import Debt, LetterDelivery, RecoveryCase
+from recovery.reports import selectors
+from recovery.cases.tracks import State as S
+from tests import factories
+from tests.recovery.test_sweeps import STUB_PDF, at_demand, at_notice
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _print_queue(tmp_path, settings, monkeypatch):
+    settings.PRINT_QUEUE_DIR = str(tmp_path / "print-queue")
+    monkeypatch.setattr(outbox, "render_letter_pdf", lambda letter: STUB_PDF)
+
+
+def ago(n):
+    return services.today() - timedelta(days=n)
+
+
+@pytest.fixture
+def world():
+    """Demands 10, 75, 120 (plan) and 200 days ago (swept today: ITR on day 90, Treasury on day 151); a GHP
+    payment notice 3 days ago; $250.00 paid on the newest debt 2 days ago. Ann works the first two, Bob the rest."""
+    from types import SimpleNamespace
+
+    w = SimpleNamespace()
+    w.a, w.b = at_demand("beneficiary", ago(10)), at_demand("beneficiary", ago(75))
+    w.c, w.d = at_demand("plan", ago(120)), at_demand("beneficiary", ago(200))
+    w.e = at_notice("ghp", ago(3))
+    w.a.pay(D("250.00"), on=ago(2))
+    w.sweep = sweeps.sweep(as_of=services.today(), ids=[w.d.case.pk])
+    w.ann, w.bob = factories.caseworker("ann"), factories.caseworker("bob")
+    RecoveryCase.objects.filter(pk__in=[w.a.case.pk, w.b.case.pk]).update(caseworker=w.ann)
+    RecoveryCase.objects.filter(pk__in=[w.c.case.pk, w.d.case.pk, w.e.case.pk]).update(caseworker=w.bob)
+    return w
+
+
+def test_open_cases_by_track_and_state(world):
+    rows = dict(selectors.open_by_track_and_state().rows)
+    assert rows == {
+        "Beneficiary NGHP recovery (BCRC) — Demand issued": 2,
+        "Beneficiary NGHP recovery (BCRC) — Referred to Treasury": 1,
+        "NGHP recovery from the applicable plan (CRC, ORM) — Demand issued": 1,
+        "GHP mistaken primary payment recovery (CRC) — Payment notice issued": 1,
+    }
+
+
+def test_aging_of_open_debts_one_in_each_span(world):
+    assert selectors.debt_aging(today=services.today()).rows == [
+        ["0–60 days", 1], ["61–90 days", 1], ["91–150 days", 1], ["over 150 days", 1]]
+
+
+def test_aging_edges_60_61_150_151():
+    for n in (60, 61, 150, 151):
+        at_demand("beneficiary", ago(n))
+    rows = selectors.debt_aging(today=services.today()).rows
+    assert rows == [["0–60 days", 1], ["61–90 days", 1], ["91–150 days", 1], ["over 150 days", 1]]
+
+
+def test_money_per_month(world):
+    table = selectors.money_by_month(today=services.today())
+    by_month = {r[0]: r[1:] for r in table.rows}
+    assert len(table.rows) == 12 and table.rows[-1][0] == f"{services.today():%Y-%m}"
+    demanded = {}
+    for debt in Debt.objects.all():
+        key = f"{debt.demand_date:%Y-%m}"
+        if key in by_month:
+            demanded[key] = demanded.get(key, D("0.00")) + debt.principal
+    assert {k: v[0] for k, v in by_month.items() if v[0]} == demanded
+    assert by_month[f"{ago(2):%Y-%m}"][1] == D("250.00")
+    assert sum(v[1] for v in by_month.values()) == D("250.00")
+    d = RecoveryCase.objects.get(pk=world.d.case.pk)
+    assert d.state == S.REFERRED_TO_TREASURY and d.referral_date == ago(200) + timedelta(days=151)
+    assert by_month[f"{d.referral_date:%Y-%m}"][2] == d.debt.principal
+    assert sum(v[2] for v in by_month.values()) == d.debt.principal
+
+
+def test_work_per_caseworker(world):
+    # Bob's plan case: referral notice due on day 61 after a demand 120 days ago -> overdue.
+    assert selectors.work_per_caseworker(today=services.today()).rows == [["ann", 2, 0], ["bob", 3, 1]]
+
+
+def test_last_sweeps_and_outbox_backlog(world):
+    (row,) = selectors.last_sweeps().rows
+    assert row[1:5] == [f"{services.today():%Y-%m-%d}", 1, 2, 0]  # one case, ITR + Treasury referral, no failure
+    pending = LetterDelivery.objects.filter(status="pending").count()
+    assert pending > 0
+    LetterDelivery.objects.filter(pk=LetterDelivery.objects.first().pk).update(status="failed")
+    rows = selectors.outbox_backlog().rows
+    assert [r[:2] for r in rows] == [["Waiting to be sent", pending - 1], ["Failed", 1]]
+
+
+def test_page_svg_table_csv_and_access(world):
+    boss = factories.supervisor("boss")
+    c = Client()
+    c.force_login(boss)
+    page = c.get(reverse("admin:dashboard"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for key in ("open", "aging", "money", "caseworkers", "sweeps", "outbox"):
+        assert f'data-chart="{key}"' in html
+    main = html.split('id="content-main"')[1].split("<!-- END Content -->")[0]
+    assert main.count("<svg") == 4 and main.count('role="img"') == 4 and "<script" not in main
+    assert ' style="' not in main  # the charts use classes only (CSP)
+    assert "$250.00" in html
+    assert AuditEvent.objects.filter(object_type="recovery.Dashboard", action="view", username="boss").exists()
+    response = c.get(reverse("admin:dashboard") + "?csv=aging")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [["Days since demand", "Debts"], ["0–60 days", "1"], ["61–90 days", "1"], ["91–150 days", "1"],
+                    ["over 150 days", "1"]]
+    worker = Client()
+    worker.force_login(world.ann)
+    assert worker.get(reverse("admin:dashboard")).status_code == 403
+    outsider = Client()
+    outsider.force_login(User.objects.create_user("x", password="pw-test-123"))
+    assert outsider.get(reverse("admin:dashboard")).status_code == 302  # to the admin login
