@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from recovery.fields import StrictInputAdminMixin
+
 from .models import MSPOccurrence, Payer
 
 
@@ -12,7 +14,7 @@ class PayerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MSPOccurrence)
-class MSPOccurrenceAdmin(SimpleHistoryAdmin):
+class MSPOccurrenceAdmin(StrictInputAdminMixin, SimpleHistoryAdmin):
     list_display = ["beneficiary", "payer", "coverage_type", "incident_date", "coverage_start", "orm"]
     list_select_related = ["beneficiary", "payer"]
     list_filter = ["coverage_type", "orm", "injury_kind"]

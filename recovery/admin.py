@@ -15,6 +15,7 @@ from beneficiaries.mbi import InvalidMBI, normalize_mbi
 
 from . import audit, ledger, options, services, tracks
 from .errors import CaseActionError
+from .fields import StrictInputAdminMixin
 from .forms import (
     FixedPercentageElectionForm,
     PaymentForm,
@@ -70,7 +71,7 @@ OPERATIONS = {
 }
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(StrictInputAdminMixin):
     """Every read of a beneficiary's data in the admin is audit-logged (SPEC §8): lists with the ids
     shown, pages viewed, changes saved."""
 
@@ -124,7 +125,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ClaimInline(admin.TabularInline):
+class ClaimInline(StrictInputAdminMixin, admin.TabularInline):
     model = Claim
     extra = 0
     can_delete = False
@@ -139,7 +140,7 @@ class ClaimInline(admin.TabularInline):
         return self.has_change_permission(request, obj)
 
 
-class SettlementInline(admin.StackedInline):
+class SettlementInline(StrictInputAdminMixin, admin.StackedInline):
     model = Settlement
     extra = 0
     max_num = 1
@@ -476,7 +477,7 @@ class CaseEventAdmin(admin.ModelAdmin):
         return False
 
 
-class PolicyAdmin(SimpleHistoryAdmin):
+class PolicyAdmin(StrictInputAdminMixin, SimpleHistoryAdmin):
     """Supervisors maintain the effective-dated policy tables; every change is kept (django-simple-history).
     Rows are never deleted: a new figure is a new row with a later effective date."""
 

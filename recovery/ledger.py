@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.db import transaction
 
-from . import money
+from . import money, parsing
 from .errors import CaseActionError
 from .models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from .selectors import debt_balance
@@ -36,11 +36,16 @@ MAX_AMOUNT = Decimal(10) ** 12  # the money columns hold 14 digits, 2 after the 
 
 
 def parse_money(value, field) -> Decimal:
-    """A dollar amount from a person: whole cents, not negative (SPEC §9)."""
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, TypeError, ValueError):
-        raise CaseActionError("Enter an amount in dollars and cents.", field=field) from None
+    """A dollar amount from a person: whole cents, not negative (SPEC §9). Typed text is read by the one
+    parser (recovery.parsing: "$1,250.00" yes; "1E5", "1_000", "١٢٣" no); a Decimal is checked alike."""
+    if isinstance(value, str):
+        try:
+            return parsing.parse_money(value, field)
+        except parsing.ParseError as exc:
+            raise CaseActionError(exc.message, field=field) from None
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise CaseActionError("Enter an amount in dollars and cents.", field=field)
+    amount = Decimal(value)
     if not amount.is_finite():
         raise CaseActionError("Enter an amount in dollars and cents.", field=field)
     if amount != amount.quantize(Decimal("0.01")):
@@ -49,7 +54,7 @@ def parse_money(value, field) -> Decimal:
         raise CaseActionError("The amount cannot be negative.", field=field)
     if amount >= MAX_AMOUNT:
         raise CaseActionError(f"The amount must be below ${MAX_AMOUNT:,}.", field=field)
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 # --- the schedule and the posted rows ---------------------------------------------------------------
