@@ -367,10 +367,12 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         form = form_class(request.POST or None, case=case)
         if request.method == "POST" and form.is_valid():
             try:
-                call(case, request.user, form.cleaned_data)
+                result = call(case, request.user, form.cleaned_data)
             except CaseActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
+                if getattr(result, "overpaid", None):  # a payment above the balance: a refund is owed
+                    self.message_user(request, ledger.overpayment_warning(result.overpaid), messages.WARNING)
                 audit.record(request, audit.A.ACT, case, detail=op, channel="admin")
                 case.refresh_from_db()
                 balance = services.debt_balance(case=case).total if case.demand_date else None

@@ -216,11 +216,20 @@ def _record_event(case, *, kind, amount, on, actor, reason="", field="received_o
     return debt
 
 
+def overpayment_warning(overpaid: Decimal) -> str:
+    """What a person is told when a payment is more than the balance (SPEC §5.5: a refund is owed)."""
+    return (f"This payment is ${overpaid:,} more than the balance: a refund of ${overpaid:,} is now owed to "
+            "the debtor.")
+
+
 @transaction.atomic
 def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> DebtEvent:
     """A payment received: interest due by its date is assessed first, then it is applied to interest,
-    then principal; any excess is a refund owed. A payment that clears the balance closes the case."""
-    from .services import case_act, today
+    then principal; any excess is a refund owed. A payment that clears the balance closes the case.
+
+    The event returned has ``overpaid``: by how much the payment raised the refund owed ($0.00 if it
+    did not); an overpayment is written to the case history (the close's reason, or its own event)."""
+    from .services import _history, case_act, today
 
     amount = parse_money(amount, "amount")
     if amount == ZERO:
@@ -232,13 +241,24 @@ def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> D
         raise CaseActionError("Payments are recorded once a demand has been issued.", field="amount")
     if received_on > today():
         raise CaseActionError("The payment cannot be dated in the future.", field="received_on")
+    owed_before = debt_balance(case=case).refund_owed
     debt = _record_event(case, kind=DebtEvent.Kind.PAYMENT, amount=amount, on=received_on, actor=actor)
-    if debt_balance(case=case).total == ZERO and case.state not in REVIEW_STATES | {State.ON_HOLD}:
+    balance = debt_balance(case=case)
+    overpaid = max(balance.refund_owed - owed_before, ZERO)
+    warning = overpayment_warning(overpaid) if overpaid else ""
+    if balance.total == ZERO and case.state not in REVIEW_STATES | {State.ON_HOLD}:
         # Paid while under review: the decision closes it (with a refund if it goes the debtor's way);
         # paid while on hold: it closes once resumed.
         last = case.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
-        case_act(case=case, action="close_paid", actor=actor, on=max(received_on, last), reason="Paid in full")
-    return debt.events.order_by("-id").first()
+        case_act(case=case, action="close_paid", actor=actor, on=max(received_on, last),
+                 reason="Paid in full" + (f". {warning}" if warning else ""))
+    elif warning:
+        case.refresh_from_db(fields=["state"])
+        _history(case, "record_payment", actor=actor, on=received_on, from_state=case.state,
+                 reason=f"Payment of ${amount:,}. {warning}")
+    event = debt.events.order_by("-id").first()
+    event.overpaid = overpaid
+    return event
 
 
 @transaction.atomic

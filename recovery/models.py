@@ -389,7 +389,14 @@ class Settlement(models.Model):
             errors["attorney_fees"] = (
                 f"Procurement costs (${fees + other}) are above the gross settlement (${gross})."
             )
-        if self.case_id and self.settlement_date and self.case.incident_date:
+        from .services import today  # the one rule for the admin, the portal and the API (SPEC §9)
+
+        if self.settlement_date and self.settlement_date > today():
+            errors["settlement_date"] = (
+                "The settlement date cannot be in the future; for a settlement still to come, give notice of the "
+                "expected settlement instead."
+            )
+        elif self.case_id and self.settlement_date and self.case.incident_date:
             if self.settlement_date < self.case.incident_date:
                 errors["settlement_date"] = (
                     f"The settlement date is before the incident date ({self.case.incident_date:%Y-%m-%d})."

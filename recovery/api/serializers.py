@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from recovery import parsing, tracks
+from recovery import ledger, parsing, tracks
 from recovery.models import (
     CaseEvent,
     Claim,
@@ -347,11 +347,19 @@ class PaymentSerializer(serializers.ModelSerializer):
     received_on = serializers.DateField(source="event_date", read_only=True)
     balance = serializers.SerializerMethodField()
     case_state = serializers.SerializerMethodField()
+    overpaid = Money(read_only=True, help_text="How much more than the balance was paid: a refund now owed "
+                                               "(0.00 if none)")
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = DebtEvent
-        fields = ["id", "amount", "received_on", "balance", "case_state"]
+        fields = ["id", "amount", "received_on", "balance", "case_state", "overpaid", "warnings"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, event) -> list[str]:
+        overpaid = getattr(event, "overpaid", None)
+        return [ledger.overpayment_warning(overpaid)] if overpaid else []
 
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, event):
@@ -425,12 +433,7 @@ class SettlementInputSerializer(serializers.Serializer):
     documents = serializers.ListField(child=serializers.FileField(allow_empty_file=False), required=False,
                                       help_text="Settlement documents (multipart only)")
 
-    def validate_settlement_date(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(
-                "The settlement date cannot be in the future; for a settlement still to come, give notice of the "
-                "expected settlement instead.")
-        return value
+    # A settlement date in the future: refused by the model (Settlement.clean), the one rule for every channel.
 
 
 class PaymentInputSerializer(serializers.Serializer):

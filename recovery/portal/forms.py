@@ -60,7 +60,8 @@ class PortalForm(forms.Form):
 
 class SettlementForm(forms.ModelForm):
     """Settlement details (SPEC §3.1: date, gross amount, attorney fees and other procurement costs).
-    Validated by the model (full_clean: costs above the settlement, a date before the incident)."""
+    Validated by the model (full_clean: costs above the settlement, a date before the incident or in the
+    future)."""
 
     documents = DocumentsField(label="Settlement documents", required=False)
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -91,13 +92,7 @@ class SettlementForm(forms.ModelForm):
             # negative amount is kept out of the model's cross-field check (costs above the settlement).
             self.fields[name].error_messages["min_value"] = "Amounts cannot be negative."
 
-    def clean_settlement_date(self):
-        value = self.cleaned_data["settlement_date"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(
-                "The settlement date cannot be in the future; for a settlement still to come, give notice of "
-                "the expected settlement instead.")
-        return value
+    # A settlement date in the future is refused by the model (Settlement.clean: one rule for every channel).
 
 
 class DisputeForm(PortalForm):
