@@ -106,13 +106,14 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class IdChoiceField(forms.ModelChoiceField):
+class StrictIntegerField(forms.IntegerField):
+    """A whole number typed in ASCII digits (``int()`` alone would take "١٢٣" as 123)."""
+
+    SHAPE = re.compile(r"-?[0-9]+", re.ASCII)
+
     def to_python(self, value):
-        if value not in self.empty_values and not isinstance(value, models.Model):
-            try:
-                parsing.parse_id(value, _name(self, "choice"))
-            except parsing.ParseError as exc:
-                raise ValidationError(exc.message, code="invalid_choice") from None
+        if isinstance(value, str) and value.strip() and not self.SHAPE.fullmatch(value.strip()):
+            raise ValidationError(f"{_name(self, 'value')}: Enter a whole number (digits 0–9).", code="invalid")
         return super().to_python(value)
 
 

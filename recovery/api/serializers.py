@@ -52,7 +52,7 @@ class MoneyIn(serializers.DecimalField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         if data != data.strip():
-            raise serializers.ValidationError("Give the amount without spaces around it.", code="invalid")
+            raise serializers.ValidationError("Give the amount in dollars and cents, without spaces around it.", code="invalid")
         negative = self.min_value is None or self.min_value < 0
         try:
             amount = parsing.parse_money(data, self.field_name or "amount", allow_negative=negative,

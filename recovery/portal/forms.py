@@ -171,7 +171,7 @@ class RepresentativeAuthorisationForm(forms.Form):
 
     def clean_case_number(self):
         value = self.cleaned_data["case_number"].strip().replace(" ", "").replace("-", "")
-        if not (value.isdigit() and len(value) == 15):
+        if not (value.isascii() and value.isdigit() and len(value) == 15):
             raise forms.ValidationError("A case number has 15 digits.")
         return value
 
