@@ -32,7 +32,7 @@ _MONEY = re.compile(
 )
 _MONEY_SHAPE_HINT = re.compile(r"^-?\$?-?[0-9,]*\.?[0-9]*$", re.ASCII)
 _DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})", re.ASCII)
-_ID = re.compile(r"[0-9]{1,19}", re.ASCII)
+_ID = re.compile(r"[0-9]+", re.ASCII)
 
 
 class ParseError(ValueError):
@@ -116,6 +116,8 @@ def parse_id(text, field: str = "id") -> int:
         value_text = str(text).strip()
         if not _ID.fullmatch(value_text):
             raise ParseError(field, f"{label}: “{value_text[:30]}” is not an id (a whole number, digits 0–9).")
+        if len(value_text.lstrip("0")) > len(str(MAX_ID)):  # never int() of a thousand digits
+            raise ParseError(field, f"{label}: {value_text[:30]} is not an id (out of range).", "out_of_range")
         value = int(value_text)
     if not 1 <= value <= MAX_ID:
         raise ParseError(field, f"{label}: {str(value)[:30]} is not an id (out of range).", "out_of_range")

@@ -133,3 +133,22 @@ def test_the_calculator_refuses_a_date_in_odd_digits(caseworker):  # noqa: F811
     response = caseworker.get(DEMAND, {**EXAMPLE, "settlement_date": "٢٠٢٣-٠٦-٠١"})
     assert response.context["estimate"] is None
     assert "settlement_date" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"injury_date": "0001-01-01"}, "injury_date", "before Medicare began"),
+    ({"injury_date": "1900-01-01"}, "injury_date", "before Medicare began"),
+    ({"care_completed_date": "9999-12-31"}, "care_completed_date", "in the future"),
+])
+def test_the_admin_refuses_impossible_election_dates(client, worker, changes, field, words):
+    from recovery.models import OptionElection
+
+    case = f.case()
+    url = reverse("admin:recovery_recoverycase_operation", args=[case.pk, "elect_self_calculated"])
+    data = {"elected_on": services.today().isoformat(), "injury_date": "2023-01-10",
+            "care_completed_date": "2023-05-01", "expected_settlement": "20,000.00", "submitted_amount": "1800.00",
+            **changes}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert words in " ".join(response.context["form"].errors.get(field, [])), response.context["form"].errors
+    assert not OptionElection.objects.exists()
