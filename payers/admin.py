@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .coordination import occurrence as coordination
 from .coordination.admin_views import who_pays_first_view
+from recovery.fields import StrictInputAdminMixin
 from .models import MSPOccurrence, Payer
 
 
@@ -15,7 +16,7 @@ class PayerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MSPOccurrence)
-class MSPOccurrenceAdmin(SimpleHistoryAdmin):
+class MSPOccurrenceAdmin(StrictInputAdminMixin, SimpleHistoryAdmin):
     list_display = ["beneficiary", "payer", "coverage_type", "incident_date", "coverage_start", "orm"]
     list_select_related = ["beneficiary", "payer"]
     list_filter = ["coverage_type", "orm", "injury_kind"]

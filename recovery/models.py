@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -389,7 +390,14 @@ class Settlement(models.Model):
             errors["attorney_fees"] = (
                 f"Procurement costs (${fees + other}) are above the gross settlement (${gross})."
             )
-        if self.case_id and self.settlement_date and self.case.incident_date:
+        # The one rule for the admin, the portal and the API (SPEC §9); today as cases.history.today()
+        # counts it (the contractor's local date) — the models sit below that module.
+        if self.settlement_date and self.settlement_date > timezone.localdate():
+            errors["settlement_date"] = (
+                "The settlement date cannot be in the future; for a settlement still to come, give notice of the "
+                "expected settlement instead."
+            )
+        elif self.case_id and self.settlement_date and self.case.incident_date:
             if self.settlement_date < self.case.incident_date:
                 errors["settlement_date"] = (
                     f"The settlement date is before the incident date ({self.case.incident_date:%Y-%m-%d})."

@@ -5,9 +5,10 @@ from django.contrib import admin
 
 from ..audit_models import AuditEvent
 from . import audit
+from ..fields import StrictInputAdminMixin
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(StrictInputAdminMixin):
     """Every read of a beneficiary's data in the admin is audit-logged (SPEC §8): lists with the ids
     shown, pages viewed, changes saved."""
 

@@ -1,18 +1,18 @@
 """Filters of the case list (django-filter). They narrow `access.cases_for(user)`; they never widen it."""
 
 import django_filters
-from django import forms
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from recovery.fields import StrictIntegerField
 from recovery.models import RecoveryCase
 from recovery.cases.tracks import State, Track
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField  # ASCII digits only (recovery.parsing's rule for ids)
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -49,7 +49,7 @@ class CaseFilter(django_filters.FilterSet):
         digits = "".join(ch for ch in value if ch not in " -")
         if not digits:
             return queryset
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             return queryset.none()
         # A prefix match on the unique number: LIKE '2000…%' uses its index on PostgreSQL.
         return queryset.filter(number__startswith=digits)

@@ -1,7 +1,7 @@
 """What the API shows and accepts. Money is a string with two decimals ("1200.00"), never a float;
 dates are ISO (YYYY-MM-DD). Serializers only shape and type data: the rules are in the services."""
 
-import re
+from datetime import date
 from decimal import Decimal
 
 from django.urls import reverse
@@ -10,7 +10,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from recovery import parsing
 from recovery.cases import tracks
+from recovery.money import ledger
 from recovery.models import (
     CaseEvent,
     Claim,
@@ -27,7 +29,7 @@ from recovery.cases.tracks import State
 
 from . import permissions
 
-MAX_ID = 2**63 - 1
+MAX_ID = parsing.MAX_ID
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d{1,12}\.\d{2}$", "example": "1200.00"})
@@ -35,24 +37,65 @@ class MoneyOut(serializers.DecimalField):
     """An amount shown: a string with exactly two decimals (negative for a reduction in a ledger row)."""
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+@extend_schema_field({"type": "string", "format": "decimal",
+                     "pattern": r"^\$?([0-9]{1,12}|[0-9]{1,3}(,[0-9]{3}){1,3})(\.[0-9]{1,2})?$",
                      "example": "1200.00"})
 class MoneyIn(serializers.DecimalField):
-    """An amount given: a string of dollars and cents ("1200.00"), not negative, at most two decimals. A
-    JSON number is refused: the JSON parser would have made it a float first (SPEC §5: never float)."""
+    """An amount given: a string of dollars and cents ("1200.00", "$1,200.00"), not negative, at most two
+    decimals, ASCII digits (recovery.parsing, the same reading as every form). A JSON number is refused:
+    the JSON parser would have made it a float first (SPEC §5: never float)."""
 
     default_error_messages = {
         "not_a_string": 'Give the amount as a string of dollars and cents, e.g. "1200.00" (not a JSON number).',
-        "shape": 'Give the amount in dollars and cents, digits only, e.g. "1200.00".',
     }
-    SHAPE = re.compile(r"^-?\d+(\.\d+)?$")
 
     def to_internal_value(self, data):
+        """Read by the one parser (recovery.parsing): "1200.00", "$1,200.00"; never "1E5", "1_000", "١٢٣"."""
         if not isinstance(data, str):
             self.fail("not_a_string")
-        if not self.SHAPE.match(data.strip()):
-            self.fail("shape")
-        return super().to_internal_value(data)
+        if data != data.strip():
+            raise serializers.ValidationError("Give the amount in dollars and cents, without spaces around it.", code="invalid")
+        negative = self.min_value is None or self.min_value < 0
+        try:
+            amount = parsing.parse_money(data, self.field_name or "amount", allow_negative=negative,
+                                         max_digits=self.max_digits - self.decimal_places)
+        except parsing.ParseError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
+        return super().to_internal_value(format(amount, "f"))  # min/max value, digits: the DecimalField's
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                     "example": "2024-03-01"})
+class IsoDateField(serializers.DateField):
+    """A date given: YYYY-MM-DD in ASCII digits (recovery.parsing), a real calendar day."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value
+        if isinstance(value, str) and value != value.strip():
+            raise serializers.ValidationError("Give the date without spaces around it (YYYY-MM-DD).", code="invalid")
+        try:
+            return parsing.parse_iso_date(value, self.field_name or "date")
+        except parsing.ParseError as exc:
+            raise serializers.ValidationError(exc.message, code="invalid") from None
+
+
+class IdField(serializers.IntegerField):
+    """A record id: a JSON integer or ASCII digits, 1 … 2**63−1 (recovery.parsing.parse_id)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float) or isinstance(data, bool):
+            self.fail("invalid")
+        name = self.field_name or (self.parent.field_name if self.parent is not None else None) or "id"
+        try:
+            return parsing.parse_id(data, name)
+        except parsing.ParseError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
 
 
 def Money(**kwargs):  # noqa: N802 — a field factory that reads like a field class
@@ -306,11 +349,19 @@ class PaymentSerializer(serializers.ModelSerializer):
     received_on = serializers.DateField(source="event_date", read_only=True)
     balance = serializers.SerializerMethodField()
     case_state = serializers.SerializerMethodField()
+    overpaid = Money(read_only=True, help_text="How much more than the balance was paid: a refund now owed "
+                                               "(0.00 if none)")
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = DebtEvent
-        fields = ["id", "amount", "received_on", "balance", "case_state"]
+        fields = ["id", "amount", "received_on", "balance", "case_state", "overpaid", "warnings"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, event) -> list[str]:
+        overpaid = getattr(event, "overpaid", None)
+        return [ledger.overpayment_warning(overpaid)] if overpaid else []
 
     @extend_schema_field(BalanceSerializer)
     def get_balance(self, event):
@@ -331,7 +382,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class _StepInput(serializers.Serializer):
-    on = serializers.DateField(required=False, help_text="The date the step counts from (default today); "
+    on = IsoDateField(required=False, help_text="The date the step counts from (default today); "
                                                          "letters bear it. Not in the future.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
@@ -342,7 +393,7 @@ class ActionInputSerializer(_StepInput):
     expected_state = serializers.ChoiceField(
         choices=State.choices,
         help_text="The state you saw: if the case has moved since, the step is refused with 409")
-    claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
+    claims = serializers.ListField(child=IdField(), required=False,
                                    help_text="open_dispute: ids of the related claims disputed")
     filed_by = serializers.CharField(required=False, allow_blank=True, max_length=200,
                                      help_text="open_dispute: who filed it (default: you)")
@@ -351,7 +402,7 @@ class ActionInputSerializer(_StepInput):
     outcome = serializers.ChoiceField(
         choices=[c for c in Dispute.Outcome.choices if c[0] != Dispute.Outcome.PENDING], required=False,
         help_text="decide_dispute")
-    removed_claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+    removed_claims = serializers.ListField(child=IdField(),
                                            required=False, help_text="decide_dispute: ids of claims found unrelated")
     favourable = serializers.BooleanField(required=False, help_text="decide_appeal/waiver/challenge")
     reduced_to = Money(required=False, allow_null=True,
@@ -359,7 +410,7 @@ class ActionInputSerializer(_StepInput):
 
 
 class DisputeInputSerializer(_StepInput):
-    claims = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1,
+    claims = serializers.ListField(child=IdField(), min_length=1,
                                    help_text="Ids of the related claims disputed")
     grounds = serializers.CharField(min_length=1, max_length=5000, help_text="Why the claims are not related")
     filed_by = serializers.CharField(required=False, allow_blank=True, max_length=200,
@@ -373,7 +424,7 @@ class DisputeInputSerializer(_StepInput):
 class SettlementInputSerializer(serializers.Serializer):
     """What the representative sends (the portal's settlement form, recovery.portal.services.FIELDS)."""
 
-    settlement_date = serializers.DateField(help_text="The date of the settlement, judgment, award or other payment")
+    settlement_date = IsoDateField(help_text="The date of the settlement, judgment, award or other payment")
     gross_amount = Money(help_text="Before fees and costs")
     attorney_fees = Money(required=False, default=Decimal("0.00"), help_text="Borne by the beneficiary")
     other_costs = Money(required=False, default=Decimal("0.00"),
@@ -384,24 +435,19 @@ class SettlementInputSerializer(serializers.Serializer):
     documents = serializers.ListField(child=serializers.FileField(allow_empty_file=False), required=False,
                                       help_text="Settlement documents (multipart only)")
 
-    def validate_settlement_date(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(
-                "The settlement date cannot be in the future; for a settlement still to come, give notice of the "
-                "expected settlement instead.")
-        return value
+    # A settlement date in the future: refused by the model (Settlement.clean), the one rule for every channel.
 
 
 class PaymentInputSerializer(serializers.Serializer):
     amount = Money()
-    received_on = serializers.DateField()
+    received_on = IsoDateField()
 
 
 class ElectionInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=OptionElection.Kind.choices)
-    elected_on = serializers.DateField(required=False, help_text="Default today; not in the future")
-    injury_date = serializers.DateField(required=False, help_text="self_calculated: required")
-    care_completed_date = serializers.DateField(required=False, allow_null=True, help_text="self_calculated")
+    elected_on = IsoDateField(required=False, help_text="Default today; not in the future")
+    injury_date = IsoDateField(required=False, help_text="self_calculated: required")
+    care_completed_date = IsoDateField(required=False, allow_null=True, help_text="self_calculated")
     physician_attestation = serializers.BooleanField(required=False, default=False, help_text="self_calculated")
     expected_settlement = Money(required=False, help_text="self_calculated: required")
     submitted_amount = Money(required=False, help_text="self_calculated: the amount you calculated (required)")
@@ -424,7 +470,7 @@ class ElectionInputSerializer(serializers.Serializer):
 class DocumentInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False, help_text="PDF, PNG, JPEG or TIFF")
     purpose = serializers.ChoiceField(choices=UploadedDocument.Purpose.choices)
-    case = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID,
+    case = IdField(required=False, allow_null=True,
                                     help_text="The case it is for (optional)")
 
 

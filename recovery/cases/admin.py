@@ -17,6 +17,7 @@ from ..access import audit
 from ..money import ledger, options
 from . import services, tracks
 from ..errors import CaseActionError
+from ..fields import StrictInputAdminMixin
 from .forms import (
     FixedPercentageElectionForm,
     PaymentForm,
@@ -98,7 +99,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ClaimInline(admin.TabularInline):
+class ClaimInline(StrictInputAdminMixin, admin.TabularInline):
     model = Claim
     extra = 0
     can_delete = False
@@ -113,7 +114,7 @@ class ClaimInline(admin.TabularInline):
         return self.has_change_permission(request, obj)
 
 
-class SettlementInline(admin.StackedInline):
+class SettlementInline(StrictInputAdminMixin, admin.StackedInline):
     model = Settlement
     extra = 0
     max_num = 1
@@ -340,10 +341,12 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         form = form_class(request.POST or None, case=case)
         if request.method == "POST" and form.is_valid():
             try:
-                call(case, request.user, form.cleaned_data)
+                result = call(case, request.user, form.cleaned_data)
             except CaseActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
+                if getattr(result, "overpaid", None):  # a payment above the balance: a refund is owed
+                    self.message_user(request, ledger.overpayment_warning(result.overpaid), messages.WARNING)
                 audit.record(request, audit.A.ACT, case, detail=op, channel="admin")
                 case.refresh_from_db()
                 balance = services.debt_balance(case=case).total if case.demand_date else None

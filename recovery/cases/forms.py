@@ -9,12 +9,12 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from ..fields import IdMultipleChoiceField, MoneyField, StrictDateField
 from ..models import Claim, Dispute
 
 
 class ActionForm(forms.Form):
-    on = forms.DateField(label="Date", help_text="The date the step counts from; letters bear it.",
-                         widget=forms.DateInput(attrs={"type": "date"}))
+    on = StrictDateField(label="Date", help_text="The date the step counts from; letters bear it.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     expected_state = forms.CharField(widget=forms.HiddenInput)
 
@@ -31,7 +31,7 @@ class ActionForm(forms.Form):
 
 
 class OpenDisputeForm(ActionForm):
-    claims = forms.ModelMultipleChoiceField(queryset=Claim.objects.none(), widget=forms.CheckboxSelectMultiple)
+    claims = IdMultipleChoiceField(queryset=Claim.objects.none(), widget=forms.CheckboxSelectMultiple)
     filed_by = forms.CharField(max_length=200)
     grounds = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -43,7 +43,7 @@ class OpenDisputeForm(ActionForm):
 
 class DecideDisputeForm(ActionForm):
     outcome = forms.ChoiceField(choices=[c for c in Dispute.Outcome.choices if c[0] != Dispute.Outcome.PENDING])
-    removed_claims = forms.ModelMultipleChoiceField(
+    removed_claims = IdMultipleChoiceField(
         queryset=Claim.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
         help_text="Claims the contractor agrees are unrelated",
     )
@@ -55,19 +55,19 @@ class DecideDisputeForm(ActionForm):
 
 class DecideReviewForm(ActionForm):
     favourable = forms.BooleanField(required=False, help_text="The decision reduces or cancels the debt")
-    reduced_to = forms.DecimalField(
+    reduced_to = MoneyField(
         required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2,
         help_text="Favourable: the debt after the decision (0.00 cancels it)",
     )
 
 
 def _date_field(**kwargs):
-    return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+    return StrictDateField(**kwargs)
 
 
 def _money_field(**kwargs):
     kwargs.setdefault("min_value", Decimal("0.01"))
-    return forms.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+    return MoneyField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class OperationForm(forms.Form):

@@ -4,9 +4,10 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import ClockLength, FixedPercentageTerms, InterestRate, RecoveryThreshold, SelfCalculatedTerms
+from ..fields import StrictInputAdminMixin
 
 
-class PolicyAdmin(SimpleHistoryAdmin):
+class PolicyAdmin(StrictInputAdminMixin, SimpleHistoryAdmin):
     """Supervisors maintain the effective-dated policy tables; every change is kept (django-simple-history).
     Rows are never deleted: a new figure is a new row with a later effective date."""
 

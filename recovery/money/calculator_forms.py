@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django import forms
 
+from .. import fields
 from ..policy_models import RecoveryThreshold
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -26,10 +27,11 @@ def _in_sentence(label: str) -> str:
     return label[0].lower() + label[1:]
 
 
-class MoneyField(forms.DecimalField):
+class MoneyField(fields.MoneyField):
     """A U.S. dollar amount: not negative, at most two decimal places; "$30,000.00" is read as 30000.00.
 
-    A ``DecimalField`` (max 14 digits, 2 decimal places, minimum 0) whose messages name the field.
+    The one money field (recovery.fields.MoneyField, max 14 digits, 2 decimal places, minimum 0) with
+    messages that name the field in the calculators' words.
     """
 
     def __init__(self, *, label: str, **kwargs):
@@ -50,18 +52,11 @@ class MoneyField(forms.DecimalField):
         messages.update(kwargs.pop("error_messages", {}))
         super().__init__(label=label, error_messages=messages, **kwargs)
 
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace(",", "").replace("$", "").replace(" ", "")
-        return super().to_python(value)
-
 
 def date_field(label: str, **kwargs) -> forms.DateField:
     name = _in_sentence(label)
-    return forms.DateField(
+    return fields.StrictDateField(
         label=label,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
         error_messages={"required": f"Enter the {name}.",
                         "invalid": f"{label} must be a date (YYYY-MM-DD)."},
         **kwargs,

@@ -20,6 +20,8 @@ from django.db import transaction
 
 from ..cases.history import today
 from . import rules as money
+from .. import parsing
+from ..cases.history import write as _history
 from .signals import paid_in_full
 from ..errors import CaseActionError
 from ..models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
@@ -38,11 +40,16 @@ MAX_AMOUNT = Decimal(10) ** 12  # the money columns hold 14 digits, 2 after the 
 
 
 def parse_money(value, field) -> Decimal:
-    """A dollar amount from a person: whole cents, not negative (SPEC §9)."""
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, TypeError, ValueError):
-        raise CaseActionError("Enter an amount in dollars and cents.", field=field) from None
+    """A dollar amount from a person: whole cents, not negative (SPEC §9). Typed text is read by the one
+    parser (recovery.parsing: "$1,250.00" yes; "1E5", "1_000", "١٢٣" no); a Decimal is checked alike."""
+    if isinstance(value, str):
+        try:
+            return parsing.parse_money(value, field)
+        except parsing.ParseError as exc:
+            raise CaseActionError(exc.message, field=field) from None
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise CaseActionError("Enter an amount in dollars and cents.", field=field)
+    amount = Decimal(value)
     if not amount.is_finite():
         raise CaseActionError("Enter an amount in dollars and cents.", field=field)
     if amount != amount.quantize(Decimal("0.01")):
@@ -51,7 +58,7 @@ def parse_money(value, field) -> Decimal:
         raise CaseActionError("The amount cannot be negative.", field=field)
     if amount >= MAX_AMOUNT:
         raise CaseActionError(f"The amount must be below ${MAX_AMOUNT:,}.", field=field)
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 # --- the schedule and the posted rows ---------------------------------------------------------------
@@ -211,10 +218,19 @@ def _record_event(case, *, kind, amount, on, actor, reason="", field="received_o
     return debt
 
 
+def overpayment_warning(overpaid: Decimal) -> str:
+    """What a person is told when a payment is more than the balance (SPEC §5.5: a refund is owed)."""
+    return (f"This payment is ${overpaid:,} more than the balance: a refund of ${overpaid:,} is now owed to "
+            "the debtor.")
+
+
 @transaction.atomic
 def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> DebtEvent:
     """A payment received: interest due by its date is assessed first, then it is applied to interest,
-    then principal; any excess is a refund owed. A payment that clears the balance closes the case."""
+    then principal; any excess is a refund owed. A payment that clears the balance closes the case.
+
+    The event returned has ``overpaid``: by how much the payment raised the refund owed ($0.00 if it
+    did not); an overpayment is written to the case history (the close's reason, or its own event)."""
     amount = parse_money(amount, "amount")
     if amount == ZERO:
         raise CaseActionError("A payment must be more than $0.00.", field="amount")
@@ -225,14 +241,25 @@ def payment_record(*, case: RecoveryCase, amount, received_on: date, actor) -> D
         raise CaseActionError("Payments are recorded once a demand has been issued.", field="amount")
     if received_on > today():
         raise CaseActionError("The payment cannot be dated in the future.", field="received_on")
+    owed_before = debt_balance(case=case).refund_owed
     debt = _record_event(case, kind=DebtEvent.Kind.PAYMENT, amount=amount, on=received_on, actor=actor)
-    if debt_balance(case=case).total == ZERO and case.state not in REVIEW_STATES | {State.ON_HOLD}:
+    balance = debt_balance(case=case)
+    overpaid = max(balance.refund_owed - owed_before, ZERO)
+    warning = overpayment_warning(overpaid) if overpaid else ""
+    if balance.total == ZERO and case.state not in REVIEW_STATES | {State.ON_HOLD}:
         # Paid while under review: the decision closes it (with a refund if it goes the debtor's way);
         # paid while on hold: it closes once resumed.
         # The case machine closes it (recovery/cases/receivers.py): the ledger does not take steps.
         last = case.events.order_by("-effective_date").values_list("effective_date", flat=True).first()
-        paid_in_full.send(sender=RecoveryCase, case=case, actor=actor, on=max(received_on, last))
-    return debt.events.order_by("-id").first()
+        paid_in_full.send(sender=RecoveryCase, case=case, actor=actor, on=max(received_on, last),
+                          reason="Paid in full" + (f". {warning}" if warning else ""))
+    elif warning:
+        case.refresh_from_db(fields=["state"])
+        _history(case, "record_payment", actor=actor, on=received_on, from_state=case.state,
+                 reason=f"Payment of ${amount:,}. {warning}")
+    event = debt.events.order_by("-id").first()
+    event.overpaid = overpaid
+    return event
 
 
 @transaction.atomic

@@ -34,6 +34,37 @@ def _check_case(case, on):
         raise CaseActionError("Link the MSP occurrence first: the options depend on its coverage and injury.")
 
 
+# Medicare's benefits began on 1966-07-01 (Social Security Amendments of 1965): no conditional payment, so no
+# injury a recovery case is about, can be dated before it.
+MEDICARE_BEGAN = date(1966, 7, 1)
+
+
+def _check_self_calculated_dates(case, *, injury_date: date, care_completed_date: date | None, elected_on: date):
+    """Dates that cannot be (SPEC §5.3, §9): an injury before Medicare existed, before the beneficiary was
+    born or before the MSP occurrence's incident; care completed in the future or before the injury."""
+    born = case.beneficiary.date_of_birth
+    incident = case.occurrence.incident_date
+    if injury_date < MEDICARE_BEGAN:
+        raise CaseActionError(f"The injury date ({injury_date:%Y-%m-%d}) is before Medicare began "
+                              f"({MEDICARE_BEGAN:%Y-%m-%d}).", field="injury_date")
+    if born and injury_date < born:
+        raise CaseActionError(f"The injury date ({injury_date:%Y-%m-%d}) is before the beneficiary's birth "
+                              f"({born:%Y-%m-%d}).", field="injury_date")
+    if incident and injury_date < incident:
+        raise CaseActionError(f"The injury date ({injury_date:%Y-%m-%d}) is before the incident of the MSP "
+                              f"occurrence ({incident:%Y-%m-%d}).", field="injury_date")
+    if injury_date > elected_on:
+        raise CaseActionError("The injury date is after the election.", field="injury_date")
+    if care_completed_date is not None:
+        if care_completed_date > today():
+            raise CaseActionError(f"The care completed date ({care_completed_date:%Y-%m-%d}) is in the future: "
+                                  "give it once care is complete, or a physician's attestation.",
+                                  field="care_completed_date")
+        if care_completed_date < injury_date:
+            raise CaseActionError(f"The care completed date ({care_completed_date:%Y-%m-%d}) is before the "
+                                  f"injury ({injury_date:%Y-%m-%d}).", field="care_completed_date")
+
+
 def _settlement(case):
     try:
         return case.settlement
@@ -86,8 +117,8 @@ def option_elect_self_calculated(*, case: RecoveryCase, elected_on: date, injury
     settlement = _settlement(case)
     if settlement is not None and settlement.settlement_date <= elected_on:
         raise CaseActionError("The self-calculated option is elected before the case settles.", field="elected_on")
-    if injury_date > elected_on:
-        raise CaseActionError("The injury date is after the election.", field="injury_date")
+    _check_self_calculated_dates(case, injury_date=injury_date, care_completed_date=care_completed_date,
+                                 elected_on=elected_on)
     terms = policy.self_calculated_terms(on=elected_on)
     if terms is None:
         raise CaseActionError(f"No self-calculated option terms are in force on {elected_on:%Y-%m-%d}.")

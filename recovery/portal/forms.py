@@ -6,17 +6,23 @@ are checked only by recovery.access.documents.document_store (content, size, emp
 from decimal import Decimal
 
 from django import forms
-from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from beneficiaries.models import Authorisation
 
+from ..fields import IdMultipleChoiceField, MoneyField, StrictDateField
 from ..models import Claim, Settlement
 
 
 def _date_widget():
-    return forms.DateInput(attrs={"type": "date"})
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+def _money(**kwargs):
+    """The one money field (recovery.parsing): "$13,333.33" and "13333.33" alike; never negative."""
+    kwargs.setdefault("error_messages", {"min_value": "Amounts cannot be negative."})
+    return MoneyField(max_digits=14, decimal_places=2, min_value=Decimal("0"), **kwargs)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -54,7 +60,8 @@ class PortalForm(forms.Form):
 
 class SettlementForm(forms.ModelForm):
     """Settlement details (SPEC §3.1: date, gross amount, attorney fees and other procurement costs).
-    Validated by the model (full_clean: costs above the settlement, a date before the incident)."""
+    Validated by the model (full_clean: costs above the settlement, a date before the incident or in the
+    future)."""
 
     documents = DocumentsField(label="Settlement documents", required=False)
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -63,6 +70,8 @@ class SettlementForm(forms.ModelForm):
         model = Settlement
         fields = ["settlement_date", "gross_amount", "attorney_fees", "other_costs", "other_settlement_expected"]
         widgets = {"settlement_date": _date_widget()}
+        field_classes = {"settlement_date": StrictDateField, "gross_amount": MoneyField, "attorney_fees": MoneyField,
+                         "other_costs": MoneyField}
         labels = {"attorney_fees": "Attorney fees", "other_costs": "Other procurement costs"}
         help_texts = {
             "settlement_date": "The date of the settlement, judgment, award or other payment.",
@@ -79,23 +88,15 @@ class SettlementForm(forms.ModelForm):
         # The first submission comes with the settlement documents; an update may add more.
         self.fields["documents"].required = self.instance.pk is None
         for name in ("gross_amount", "attorney_fees", "other_costs"):
-            self.fields[name].widget.attrs.update({"class": "money", "inputmode": "decimal"})
-            self.fields[name].widget.input_type = "text"  # the server checks cents and signs (SPEC §9)
-            # Refused here, a negative amount is kept out of the model's cross-field check (costs above the
-            # settlement), which would otherwise compare against it.
-            self.fields[name].validators.append(MinValueValidator(Decimal("0"), "Amounts cannot be negative."))
+            # A text input: the server checks cents and signs (SPEC §9). Refused here (recovery.parsing), a
+            # negative amount is kept out of the model's cross-field check (costs above the settlement).
+            self.fields[name].error_messages["min_value"] = "Amounts cannot be negative."
 
-    def clean_settlement_date(self):
-        value = self.cleaned_data["settlement_date"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(
-                "The settlement date cannot be in the future; for a settlement still to come, give notice of "
-                "the expected settlement instead.")
-        return value
+    # A settlement date in the future is refused by the model (Settlement.clean: one rule for every channel).
 
 
 class DisputeForm(PortalForm):
-    claims = forms.ModelMultipleChoiceField(
+    claims = IdMultipleChoiceField(
         queryset=Claim.objects.none(), widget=forms.CheckboxSelectMultiple, label="Disputed claims",
         error_messages={"required": "Choose the claims you dispute."},
         help_text="The claims you say are not related to the incident.")
@@ -136,25 +137,17 @@ class FixedPercentageForm(PortalForm):
 
 
 class SelfCalculatedForm(PortalForm):
-    injury_date = forms.DateField(widget=_date_widget(), label="Date of the injury")
-    care_completed_date = forms.DateField(widget=_date_widget(), required=False,
+    injury_date = StrictDateField(widget=_date_widget(), label="Date of the injury")
+    care_completed_date = StrictDateField(widget=_date_widget(), required=False,
                                           label="Date medical care was completed",
                                           help_text="Leave empty if a physician attests that care is complete.")
     physician_attestation = forms.BooleanField(required=False, label="A physician attests that care is complete")
-    expected_settlement = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
-                                             label="Expected settlement amount")
-    submitted_amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"),
-                                          label="Your calculation of the conditional payments")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("expected_settlement", "submitted_amount"):
-            self.fields[name].widget.attrs.update({"class": "money", "inputmode": "decimal"})
-            self.fields[name].widget.input_type = "text"
+    expected_settlement = _money(label="Expected settlement amount")
+    submitted_amount = _money(label="Your calculation of the conditional payments")
 
 
 class FinalNoticeForm(PortalForm):
-    expected_settlement_date = forms.DateField(widget=_date_widget(), label="Expected settlement date",
+    expected_settlement_date = StrictDateField(widget=_date_widget(), label="Expected settlement date",
                                                help_text="Within 120 days of today.")
 
 
@@ -171,14 +164,14 @@ class RepresentativeAuthorisationForm(forms.Form):
                              widget=forms.RadioSelect, label="Document")
     case_number = forms.CharField(max_length=20, label="Case number", help_text="15 digits, from our letters.")
     mbi = forms.CharField(max_length=13, label="Beneficiary's MBI", help_text="e.g. 1EG4-TE5-MK73")
-    ctr_end_date = forms.DateField(widget=_date_widget(), required=False, label="CTR end date",
+    ctr_end_date = StrictDateField(widget=_date_widget(), required=False, label="CTR end date",
                                    help_text="A CTR only: the end of the period the beneficiary chose on the form.")
     from_estate = forms.BooleanField(required=False, label="The beneficiary has died: this POR is from the estate")
     document = DocumentsField(label="The signed document", multiple=False, help_text="PDF, PNG, JPEG or TIFF.")
 
     def clean_case_number(self):
         value = self.cleaned_data["case_number"].strip().replace(" ", "").replace("-", "")
-        if not (value.isdigit() and len(value) == 15):
+        if not (value.isascii() and value.isdigit() and len(value) == 15):
             raise forms.ValidationError("A case number has 15 digits.")
         return value
 

@@ -38,10 +38,6 @@ def settlement_submit(*, case: RecoveryCase, actor, on: date, settlement_date: d
     beneficiary's side, received `on`; an update keeps its source and first received date."""
     from ..cases.services import _history
 
-    from ..cases.services import today
-
-    if settlement_date > today():
-        raise CaseActionError("The settlement date cannot be in the future.", field="settlement_date")
     case = RecoveryCase.objects.select_for_update().get(pk=case.pk)
     refusal = why_not_settlement(case)
     if refusal:

@@ -276,7 +276,8 @@ def _to_demand(case, actor):
 @pytest.mark.parametrize(
     "amount, received_on, field, message",
     [
-        ("-1.00", "2023-07-01", "amount", "greater than or equal to 0.01"),
+        ("-1.00", "2023-07-01", "amount", "must not be negative"),
+        ("0.00", "2023-07-01", "amount", "greater than or equal to 0.01"),
         ("1.001", "2023-07-01", "amount", "2 decimal places"),
         ("10.00", "2023-06-01", "received_on", "before the demand"),
         ("abc", "2023-07-01", "amount", "Enter a number"),

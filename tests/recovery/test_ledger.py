@@ -474,7 +474,7 @@ def test_a_favourable_decision_needs_a_reduced_amount_below_the_principal_and_ch
     (None, day(10), "amount"),
     ("NaN", day(10), "amount"),
     ("Infinity", day(10), "amount"),
-    ("1,000.00", day(10), "amount"),
+    ("1,00.00", day(10), "amount"),  # commas must group by three (recovery.parsing)
     ("100.00", day(-1), "received_on"),
     ("100.00", "tomorrow", "received_on"),
 ], ids=["negative", "negative-cent", "zero", "zero-cents", "sub-cent", "sub-cent-decimal", "words", "empty",
