@@ -668,3 +668,4 @@ from .policy_models import (  # noqa: E402,F401,I001
     SelfCalculatedTerms,
 )
 from .final_amount_models import FinalAmountDispute, FinalConditionalPayment  # noqa: E402,F401,I001
+from .intake.models import IntakeBatch, IntakeRowError  # noqa: E402,F401,I001
