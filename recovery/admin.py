@@ -529,3 +529,4 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+from .intake import admin as _intake_admin  # noqa: E402,F401,I001 — registers the intake batches

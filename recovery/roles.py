@@ -21,6 +21,7 @@ _WORK = {
         "optionelection": ["view"],
         "recoverythreshold": ["view"], "fixedpercentageterms": ["view"], "selfcalculatedterms": ["view"],
         "interestrate": ["view"], "clocklength": ["view"],
+        "intakebatch": ["view", "add"],
     },
 }
 _POLICY = ["view", "add", "change"]

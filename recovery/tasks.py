@@ -43,3 +43,4 @@ def outbox_kick():
         relay_outbox.apply_async(retry=False)
     except Exception as exc:  # noqa: BLE001 — a broker outage must never fail a caseworker's step
         log.warning("outbox relay not queued (%s); the periodic relay will deliver", exc)
+from .intake import tasks as _intake_tasks  # noqa: E402,F401 — registers recovery.intake.import_batch

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history
 
 from beneficiaries.models import Beneficiary
 from payers.models import MSPOccurrence, Payer
+from recovery import money
 from recovery import services as case_services
 from recovery.errors import CaseActionError
 from recovery.models import Claim, RecoveryCase, Settlement
@@ -445,6 +446,64 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
     del file
 
 
+@dataclass
+class _NewCase:
+    record: Record
+    occurrence: MSPOccurrence
+    claims: list
+
+
+def _plan_new(record: Record, known: _Known):
+    """A record that opens a new case with a new MSP occurrence and no TPOC, checked in memory by the
+    models' own rules; None when it needs the one-by-one path (an existing case, a TPOC → CPN)."""
+    if record.case is None or record.case.tpoc_date:
+        return None
+    beneficiary, payer, occurrence, case = _find_case(record, known)
+    if case is not None or occurrence is not None:
+        return None
+    row = record.case
+    occurrence = MSPOccurrence(beneficiary=beneficiary, payer=payer, coverage_type=row.coverage_type,
+                               injury_kind=row.injury_kind, incident_date=row.incident_date, orm=row.orm,
+                               orm_end=row.orm_end)
+    try:
+        occurrence.full_clean(exclude=["beneficiary", "payer"])
+    except ValidationError as exc:
+        raise _RecordRejected(_errors_of(exc, "cases", row.line, _CASE_COLUMN)) from None
+    # A stand-in for the case about to be opened, so that Claim.clean checks the recovery period.
+    stand_in = RecoveryCase(pk=-1, number="(new)", track=Track.BENEFICIARY, beneficiary=beneficiary,
+                            occurrence=occurrence, incident_date=row.incident_date, state=State.REPORTED)
+    errs, claims = _check_claims(record.claims, stand_in, None, {})
+    if errs:
+        raise _RecordRejected(errs)
+    return _NewCase(record, occurrence, claims)
+
+
+def _open_new(plans: list[_NewCase], *, actor, on, source):
+    """Open the planned cases together: one insert per table (case_open_many), all or none."""
+    with transaction.atomic():
+        occurrences = [p.occurrence for p in plans]
+        bulk_create_with_history(occurrences, MSPOccurrence, default_user=actor)
+        openings = []
+        for p in plans:
+            total = money.conditional_payment_total(  # SPEC §5.1, as selectors.conditional_payment_total
+                claims=[money.Claim(c.service_from, c.service_to, c.amount_paid, True) for c in p.claims],
+                period_start=p.occurrence.incident_date, period_end=None)
+            reason = f"Opened from {source}, line {p.record.case.line}"
+            if p.claims:
+                reason += f", with {len(p.claims)} claim(s); interim conditional payment total ${total}"
+            openings.append(dict(beneficiary=p.occurrence.beneficiary, track=Track.BENEFICIARY,
+                                 occurrence=p.occurrence, opened_on=on, reason=reason))
+        cases = case_services.case_open_many(openings=openings, actor=actor, reason="")
+        claims = []
+        for p, case in zip(plans, cases):
+            for claim in p.claims:
+                claim.case = case
+                claims.append(claim)
+        if claims:
+            bulk_create_with_history(claims, Claim, default_user=actor, batch_size=2000)
+    return len(claims)
+
+
 def _reject(record: Record, errors, outcome: Outcome):
     outcome.rejected += 1
     key = record.key_text
@@ -483,7 +542,21 @@ def run_intake(*, cases_text: str, claims_text: str = "", actor, source: str = "
                         if r.errors:
                             _reject(r, r.errors, outcome)
                     known = _lookup(good, payers) if good else None
+                    plans, one_by_one = [], []
                     for record in good:
+                        try:
+                            plan = _plan_new(record, known)
+                        except _RecordRejected as exc:
+                            _reject(record, exc.errors, outcome)
+                            continue
+                        (plans.append(plan) if plan else one_by_one.append(record))
+                    if plans:
+                        try:
+                            outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
+                            outcome.created += len(plans)
+                        except (ValidationError, IntegrityError):  # e.g. a concurrent import: one by one
+                            one_by_one = [p.record for p in plans] + one_by_one
+                    for record in one_by_one:
                         try:
                             with transaction.atomic():  # a savepoint: the record goes in whole or not at all
                                 _apply(record, known, actor=actor, on=on, source=source, outcome=outcome)
