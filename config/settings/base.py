@@ -231,6 +231,10 @@ SPECTACULAR_SETTINGS = {
         "OptionKindEnum": "recovery.models.OptionElection.Kind",
         "LetterKindEnum": "recovery.models.Letter.Kind",
         "LedgerEntryKindEnum": "recovery.models.LedgerEntry.Kind",
+        "PayerKindEnum": "payers.models.Payer.Kind",
+        "AuthorisationKindEnum": "beneficiaries.models.Authorisation.Kind",
+        "AuthorisationStatusEnum": "beneficiaries.models.Authorisation.Status",
+        "ClaimStatusEnum": "recovery.models.Claim.Status",
     },
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
