@@ -93,10 +93,15 @@ class Command(BaseCommand):
                           f"in {time.perf_counter() - t0:.1f}s")
 
         cases_before, claims_before = RecoveryCase.objects.count(), Claim.objects.count()
+        marks = []
         t0 = time.perf_counter()
         outcome = run_intake(cases_text=cases_text, claims_text=claims_text, actor=actor, source="bench",
-                             chunk=chunk)
+                             chunk=chunk, progress=lambda done, total: marks.append(time.perf_counter()))
         intake_s = time.perf_counter() - t0
+        laps = [b - a for a, b in zip([t0, *marks], marks)]
+        if laps:
+            self.stdout.write(f"chunks of {chunk} records: first {laps[0]:.2f}s, last {laps[-1]:.2f}s, "
+                              f"slowest {max(laps):.2f}s (the first includes parsing both files)")
         created = RecoveryCase.objects.count() - cases_before
         claims = Claim.objects.count() - claims_before
         if (outcome.created, created, claims, len(outcome.errors)) != (rows, rows, 3 * rows, 0):
