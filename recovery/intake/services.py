@@ -26,11 +26,10 @@ from recovery import money
 from recovery import services as case_services
 from recovery.errors import CaseActionError
 from recovery.models import Claim, RecoveryCase, Settlement
-from recovery.options import PRE_DEMAND
 from recovery.selectors import conditional_payment_total
 from recovery.tracks import State, Track
 
-from . import layout
+from . import layout, records
 from .layout import RowError
 
 CHUNK = 500
@@ -397,11 +396,10 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
         tpoc = False  # already recorded
     period_end = row.tpoc_date if tpoc else case.termination_date
     new_rows = [c for c in record.claims]
-    if new_rows and (case.demand_date or case.state not in PRE_DEMAND):
-        fresh = [c for c in new_rows if c.claim_number not in existing]
-        if fresh:
-            errs += [RowError("claims", c.line, "claim_number", f"Case {case.number} is past its demand "
-                              f"({case.get_state_display()}): claims can no longer be added.") for c in fresh]
+    refusal = records.why_not_claims(case) if new_rows else None
+    if refusal:
+        errs += [RowError("claims", c.line, "claim_number", refusal)
+                 for c in new_rows if c.claim_number not in existing]
     claim_errs, new_claims = _check_claims(new_rows, case, period_end, existing)
     errs += claim_errs
     if errs:

@@ -159,7 +159,7 @@ def test_new_case_with_tpoc_goes_reported_to_cpn(world):
     assert case.state == State.CPN_ISSUED and case.termination_date == date(2024, 5, 1)
 
 
-def test_claims_for_an_existing_case_by_number_and_past_demand_refused(world):
+def test_claims_for_an_existing_case_by_number_and_an_unknown_number_refused(world):
     actor, acme, (b1, *_rest) = world
     case = f.case(occurrence=f.occurrence(b1, payer=acme), actor=actor)
     claims = _csv(CLAIM_HEADER, [
