@@ -25,7 +25,7 @@ from recovery.models import Claim, RecoveryCase, UploadedDocument
 from recovery.tracks import Track
 
 from . import views
-from .serializers import MAX_ID
+from .serializers import MAX_ID, Money
 
 A = views.A
 OUTCOME = views.OUTCOME
@@ -46,6 +46,26 @@ def validation_errors(exc: ValidationError) -> dict:
 # --- serializers -------------------------------------------------------------------------------------
 
 
+class Strict:
+    """JSON types as the schema says: a string field takes a string, a boolean a boolean (DRF would turn
+    12 into "12" and 1 into true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                if isinstance(field, serializers.CharField) and not isinstance(value, str):
+                    errors[name] = ["Give a string."]
+                elif isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                    errors[name] = ["Give true or false."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class MBIField(serializers.CharField):
     def __init__(self, **kw):
         super().__init__(max_length=13, **kw)
@@ -61,7 +81,7 @@ class MBIField(serializers.CharField):
         return value
 
 
-class BeneficiarySerializer(serializers.ModelSerializer):
+class BeneficiarySerializer(Strict, serializers.ModelSerializer):
     mbi = MBIField()
 
     class Meta:
@@ -70,14 +90,14 @@ class BeneficiarySerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class PayerSerializer(serializers.ModelSerializer):
+class PayerSerializer(Strict, serializers.ModelSerializer):
     class Meta:
         model = Payer
         fields = ["id", *records.PAYER_FIELDS]
         read_only_fields = ["id"]
 
 
-class OccurrenceSerializer(serializers.ModelSerializer):
+class OccurrenceSerializer(Strict, serializers.ModelSerializer):
     beneficiary = _pk(Beneficiary.objects.all())
     payer = _pk(Payer.objects.all())
 
@@ -87,14 +107,15 @@ class OccurrenceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class ClaimRecordSerializer(serializers.ModelSerializer):
+class ClaimRecordSerializer(Strict, serializers.ModelSerializer):
+    amount_paid = Money()  # a string of dollars and cents, never a JSON number (SPEC §5)
     class Meta:
         model = Claim
         fields = ["id", "case", *records.CLAIM_FIELDS]
         read_only_fields = ["id", "case"]
 
 
-class CaseOpenSerializer(serializers.Serializer):
+class CaseOpenSerializer(Strict, serializers.Serializer):
     beneficiary = _pk(Beneficiary.objects.all())
     track = serializers.ChoiceField(choices=Track.choices)
     occurrence = _pk(MSPOccurrence.objects.all(), required=False, allow_null=True)
@@ -109,7 +130,7 @@ class CaseOpenSerializer(serializers.Serializer):
                                         required=False, allow_null=True)
 
 
-class CaseCorrectSerializer(serializers.Serializer):
+class CaseCorrectSerializer(Strict, serializers.Serializer):
     occurrence = _pk(MSPOccurrence.objects.all(), required=False, allow_null=True)
 
     def __init__(self, *args, **kw):
@@ -120,7 +141,7 @@ class CaseCorrectSerializer(serializers.Serializer):
                                         required=False, allow_null=True)
 
 
-class CaseOpenedSerializer(serializers.ModelSerializer):
+class CaseOpenedSerializer(Strict, serializers.ModelSerializer):
     class Meta:
         model = RecoveryCase
         fields = ["id", "number", "track", "state", "beneficiary", "occurrence", "debtor_payer", "caseworker",
@@ -128,7 +149,7 @@ class CaseOpenedSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthorisationSubmitSerializer(serializers.Serializer):
+class AuthorisationSubmitSerializer(Strict, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Authorisation.Kind.choices)
     document = serializers.UUIDField(help_text="The key of the document you uploaded (POST /api/documents/)")
     case_number = serializers.RegexField(r"^\d{15}$", required=False, help_text="POR or CTR: the case")
@@ -137,12 +158,12 @@ class AuthorisationSubmitSerializer(serializers.Serializer):
     from_estate = serializers.BooleanField(default=False)
 
 
-class AuthorisationDecisionSerializer(serializers.Serializer):
+class AuthorisationDecisionSerializer(Strict, serializers.Serializer):
     verified = serializers.BooleanField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class AuthorisationSerializer(serializers.ModelSerializer):
+class AuthorisationSerializer(Strict, serializers.ModelSerializer):
     class Meta:
         model = Authorisation
         fields = ["id", "kind", "status", "case", "payer", "ctr_end_date", "from_estate", "submitted_at",
