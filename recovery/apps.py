@@ -31,4 +31,6 @@ class RecoveryConfig(AppConfig):
         from .letters import admin as _letters_admin  # noqa: F401
         from .money import admin as _money_admin  # noqa: F401
         from .worklist import admin as _worklist_admin  # noqa: F401 — the worklist (issue 12)
+        from .intake import admin as _intake_admin  # noqa: F401 — the intake batches (issue 13)
+        from .intake import tasks as _intake_tasks  # noqa: F401 — registers recovery.intake.import_batch
         from .reports import admin as _reports_admin  # noqa: F401 — the supervisor dashboard (issue 12)

@@ -678,3 +678,4 @@ from .policy_models import (  # noqa: E402,F401,I001
 from .final_amount_models import FinalAmountDispute, FinalConditionalPayment  # noqa: E402,F401,I001
 from .submission_models import Submission  # noqa: E402,F401,I001 — issue 12: the worklist's submissions
 from .sweep_models import SweepRun  # noqa: E402,F401,I001
+from .intake_models import IntakeBatch, IntakeRowError  # noqa: E402,F401,I001

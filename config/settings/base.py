@@ -242,6 +242,10 @@ SPECTACULAR_SETTINGS = {
         "LetterKindEnum": "recovery.models.Letter.Kind",
         "LedgerEntryKindEnum": "recovery.models.LedgerEntry.Kind",
         "CoordinationPayerEnum": "payers.coordination.api.PAYERS",
+        "PayerKindEnum": "payers.models.Payer.Kind",
+        "AuthorisationKindEnum": "beneficiaries.models.Authorisation.Kind",
+        "AuthorisationStatusEnum": "beneficiaries.models.Authorisation.Status",
+        "ClaimStatusEnum": "recovery.models.Claim.Status",
     },
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

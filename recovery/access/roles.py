@@ -22,6 +22,7 @@ _WORK = {
         "submission": ["view", "review"],
         "recoverythreshold": ["view"], "fixedpercentageterms": ["view"], "selfcalculatedterms": ["view"],
         "interestrate": ["view"], "clocklength": ["view"],
+        "intakebatch": ["view", "add"],
     },
 }
 _POLICY = ["view", "add", "change"]

@@ -24,7 +24,7 @@ from .guards import why_not
 from .history import today  # noqa: F401 — services.today, as every caller knows it
 from .history import write as _history
 from ..money.policy import clock_table, interest_terms
-from ..models import ZERO, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
+from ..models import ZERO, CaseEvent, CaseNumberSequence, Claim, Dispute, Letter, RecoveryCase
 from .selectors import debt_balance, pending_dispute
 from .tracks import State, Track
 
@@ -57,20 +57,20 @@ def system_user():
 # --- opening a case -------------------------------------------------------------------------------
 
 
-def case_number_next(*, track: str) -> str:
-    """15 digits; 2… for the beneficiary track, 3… for the plan tracks (SPEC §3.5, §8)."""
+def case_number_next(*, track: str, count: int = 1) -> str:
+    """15 digits; 2… for the beneficiary track, 3… for the plan tracks (SPEC §3.5, §8). With `count`,
+    that many consecutive numbers are reserved and the first is returned."""
     prefix = "2" if track == Track.BENEFICIARY else "3"
     with transaction.atomic():
         seq, _ = CaseNumberSequence.objects.select_for_update().get_or_create(prefix=prefix)
-        seq.last += 1
+        seq.last += count
         seq.save(update_fields=["last"])
-    return f"{prefix}{seq.last:014d}"
+    return f"{prefix}{seq.last - count + 1:014d}"
 
 
-@transaction.atomic
-def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, caseworker=None,
-              opened_on: date | None = None, reason: str = "") -> RecoveryCase:
-    case = RecoveryCase(
+def _case_new(*, beneficiary, track, occurrence=None, debtor_payer=None, caseworker=None,
+              opened_on: date | None = None) -> RecoveryCase:
+    return RecoveryCase(
         track=track,
         beneficiary=beneficiary,
         occurrence=occurrence,
@@ -79,6 +79,41 @@ def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, 
         opened_on=opened_on or today(),
         incident_date=occurrence.incident_date if occurrence and not occurrence.is_ghp else None,
     )
+
+
+@transaction.atomic
+def case_open_many(*, openings: list[dict], actor, reason: str) -> list[RecoveryCase]:
+    """Open many cases at once (bulk intake): case_open's checks on each, then one insert per table.
+    `openings` are case_open's keyword arguments; the related objects are given as saved instances,
+    so their existence is not queried again. Raises ValidationError if any case fails its checks."""
+    from simple_history.utils import bulk_create_with_history
+
+    reasons = [opening.pop("reason", reason) for opening in openings]
+    cases = [_case_new(**opening) for opening in openings]
+    fks = ["number", "state", "beneficiary", "occurrence", "debtor_payer", "caseworker"]
+    for case in cases:
+        case.full_clean(exclude=fks, validate_unique=False, validate_constraints=False)
+    by_track = {}
+    for case in cases:
+        by_track.setdefault(case.track, []).append(case)
+    for track, group in by_track.items():
+        first = int(case_number_next(track=track, count=len(group)))
+        for offset, case in enumerate(group):
+            case.number = f"{first + offset:015d}"
+    bulk_create_with_history(cases, RecoveryCase, default_user=actor)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case=case, effective_date=case.opened_on, actor=actor, actor_name=actor.get_username(),
+                  action="open", from_state=State.REPORTED, to_state=case.state, reason=why or "Case opened")
+        for case, why in zip(cases, reasons)
+    )
+    return cases
+
+
+@transaction.atomic
+def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, caseworker=None,
+              opened_on: date | None = None, reason: str = "") -> RecoveryCase:
+    case = _case_new(beneficiary=beneficiary, track=track, occurrence=occurrence, debtor_payer=debtor_payer,
+                     caseworker=caseworker, opened_on=opened_on)
     case.full_clean(exclude=["number", "state"])
     case.number = case_number_next(track=track)
     case.save()

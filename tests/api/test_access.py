@@ -375,3 +375,98 @@ def test_the_wcmsa_check_is_for_staff_only(world, as_persona, persona):
     response = as_persona(persona).post("/api/coordination/wcmsa-review/",
                                         {"total_settlement": "25000.01", "medicare_beneficiary": True}, format="json")
     assert response.status_code == {"anonymous": 401, "caseworker": 200, "supervisor": 200}.get(persona, 403)
+
+
+# --- staff-only create / correct (issue 13 item 2, recovery/api/records.py) -------------------------------
+
+STAFF_WRITES = {"caseworker", "supervisor"}
+
+
+def _record_writes(world):
+    claim = world.main.claims.first()
+    occ = world.main.occurrence
+    return [
+        ("post", "/api/beneficiaries/", {"mbi": "1EG4-TE5-MK73", "first_name": "Cy", "last_name": "New",
+                                          "date_of_birth": "1950-01-01", "address_line1": "1 Main St", "city": "Troy",
+                                          "state": "NY", "zip_code": "12180", "entitlement_basis": "age",
+                                          "entitlement_start": "2015-01-01"}, 201),
+        ("patch", f"/api/beneficiaries/{world.bene_b.pk}/", {"city": "Utica"}, 200),
+        ("post", "/api/payers/", {"name": "New Mutual", "kind": "liability"}, 201),
+        ("patch", f"/api/payers/{occ.payer_id}/", {"phone": "555-0100"}, 200),
+        ("post", "/api/occurrences/", {"beneficiary": world.bene_b.pk, "payer": occ.payer_id,
+                                        "coverage_type": "liability", "incident_date": "2024-01-01",
+                                        "injury_kind": "trauma"}, 201),
+        ("patch", f"/api/occurrences/{occ.pk}/", {"orm": True}, 200),
+        ("post", "/api/cases/", {"beneficiary": world.bene_a.pk, "track": "beneficiary", "occurrence": occ.pk}, 201),
+        ("patch", f"/api/cases/{world.main.pk}/", {"caseworker": world.caseworker.pk}, 200),
+        ("post", f"/api/cases/{world.main.pk}/claims/", {
+            "claim_number": "API-1", "provider_name": "Troy Clinic", "service_from": str(occ.incident_date),
+            "service_to": str(occ.incident_date), "diagnosis_codes": "S82.101A", "amount_paid": "10.00"}, 201),
+        ("patch", f"/api/claims/{claim.pk}/", {"provider_name": "Albany Med"}, 200),
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_creating_and_correcting_records_is_for_staff_only(world, as_persona, persona):
+    expected_for_visible_case = {"por": 403, "ctr": 403}
+    for index, (method, path, body, ok) in enumerate(_record_writes(world)):
+        response = getattr(as_persona(persona), method)(path, body, format="json")
+        if persona == "anonymous":
+            expected = 401
+        elif persona in STAFF_WRITES:
+            expected = ok
+        elif "/api/cases/" in path and path != "/api/cases/" and "main" not in SEES[persona]:
+            expected = 404  # a case the persona does not see does not exist for it
+        elif "/api/claims/" in path:
+            expected = 403
+        else:
+            expected = expected_for_visible_case.get(persona, 403)
+        assert response.status_code == expected, (index, path, response.content[:300])
+
+
+def test_record_writes_are_audited_and_refusals_name_the_field(world):
+    client = client_for(world.caseworker)
+    bad = client.post("/api/beneficiaries/", {"mbi": "1EG4-TE5-MK7S", "first_name": "x"}, format="json")
+    assert bad.status_code == 400 and "Position 11" in bad.json()["mbi"][0]
+    occ = world.main.occurrence
+    late = client.post(f"/api/cases/{world.main.pk}/claims/", {
+        "claim_number": "API-2", "provider_name": "Troy Clinic", "service_from": "2000-01-01",
+        "service_to": "2000-01-02", "diagnosis_codes": "S82.101A", "amount_paid": "10.00"}, format="json")
+    assert late.status_code == 400 and "recovery period" in late.json()["service_from"][0]
+    sub_cent = client.patch(f"/api/claims/{world.main.claims.first().pk}/", {"amount_paid": "1.005"}, format="json")
+    assert sub_cent.status_code == 400 and "amount_paid" in sub_cent.json()
+    past_demand = client.post(f"/api/cases/{world.debt.pk}/claims/", {
+        "claim_number": "API-3", "provider_name": "Troy Clinic", "service_from": str(occ.incident_date),
+        "service_to": str(occ.incident_date), "diagnosis_codes": "S82.101A", "amount_paid": "10.00"}, format="json")
+    assert past_demand.status_code == 400 and "past its demand" in str(past_demand.json())
+    created = client.post("/api/payers/", {"name": "Audit Mutual", "kind": "no_fault"}, format="json")
+    assert created.status_code == 201
+    event = AuditEvent.objects.filter(action="create", object_type="payers.Payer", outcome="ok").get()
+    assert event.object_id == str(created.json()["id"]) and event.channel == "api"
+
+
+def test_a_representative_submits_and_a_caseworker_verifies_or_rejects(world):
+    from beneficiaries.models import Authorisation
+
+    from .conftest import external_user
+
+    rep = external_user("newrep")
+    client = client_for(rep)
+    key = client.post("/api/documents/", {"file": pdf_file("por.pdf"), "purpose": "authorisation"},
+                      format="multipart").json()["key"]
+    wrong = client.post("/api/authorisations/", {"kind": "por", "document": key, "case_number": world.main.number,
+                                                 "mbi": world.bene_b.mbi}, format="json")
+    assert wrong.status_code == 400 and "case_number" in wrong.json()
+    made = client.post("/api/authorisations/", {"kind": "por", "document": key, "case_number": world.main.number,
+                                                "mbi": world.bene_a.mbi_display}, format="json")
+    assert made.status_code == 201 and made.json()["status"] == "pending"
+    assert client.get(f"/api/cases/{world.main.pk}/").status_code == 404  # nothing before verification
+    pk = made.json()["id"]
+    assert client.post(f"/api/authorisations/{pk}/decision/", {"verified": True}, format="json").status_code == 403
+    assert client_for(world.caseworker).post(f"/api/authorisations/{pk}/decision/", {"verified": False},
+                                             format="json").status_code == 400  # a rejection says why
+    ok = client_for(world.caseworker).post(f"/api/authorisations/{pk}/decision/", {"verified": True}, format="json")
+    assert ok.status_code == 200 and Authorisation.objects.get(pk=pk).status == "verified"
+    assert client.get(f"/api/cases/{world.main.pk}/").status_code == 200
+    assert client_for(world.caseworker).post("/api/authorisations/", {"kind": "por", "document": key},
+                                             format="json").status_code == 403  # staff do not submit here

@@ -62,7 +62,20 @@ ROUTES = [
     ("admin:beneficiaries_beneficiary_change", lambda w: [w.bene_a.pk], STAFF_ONLY),
     ("admin:beneficiaries_authorisation_changelist", lambda w: [], STAFF_ONLY),
     ("admin:recovery_interestrate_changelist", lambda w: [], STAFF_ONLY),
+    ("admin:recovery_intakebatch_changelist", lambda w: [], STAFF_ONLY),
+    ("admin:recovery_intakebatch_add", lambda w: [], STAFF_ONLY),
+    ("admin:recovery_intakebatch_change", lambda w: [_intake_batch(w)], STAFF_ONLY),
+    ("admin:recovery_intakebatch_errors", lambda w: [_intake_batch(w)], STAFF_ONLY),
+    ("admin:recovery_intakebatch_progress", lambda w: [_intake_batch(w)], STAFF_ONLY),
 ]
+
+
+def _intake_batch(w):
+    from recovery.models import IntakeBatch
+
+    batch = IntakeBatch.objects.first() or IntakeBatch.objects.create(
+        cases_name="cases.csv", cases_csv="mbi\n", layout_version="1", uploaded_by=w.caseworker)
+    return batch.pk
 
 
 def _client(user):

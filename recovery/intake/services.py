@@ -1,0 +1,581 @@
+"""Bulk intake: validate a cases file and its claims file (layout.py) against the database, then apply
+each record — a case with its claims — whole or not at all (SPEC §9), through the existing services:
+`case_open` opens a case, `case_act("issue_cpn")` takes the Section 111 TPOC path of SPEC §3.1, claims
+are checked by the Claim model's own rules (recovery period, ICD-10, NPI).
+
+Idempotent by natural keys: a case record is (MBI, payer name + type, date of incident), a claim is
+(case, claim number). Re-importing the same files finds every record already there and changes
+nothing. Lookups are done per chunk of records (one query per table per chunk, never per row).
+"""
+
+import contextlib
+import copy
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history
+
+from beneficiaries.models import Beneficiary
+from payers.models import MSPOccurrence, Payer
+from recovery.money import rules as money
+from recovery.cases import services as case_services
+from recovery.errors import CaseActionError
+from recovery.models import Claim, RecoveryCase, Settlement
+from recovery.cases.selectors import conditional_payment_total
+from recovery.cases.tracks import State, Track
+
+from . import layout, records
+from .layout import RowError
+
+CHUNK = 500
+
+# Model field → the column that carries it (errors name the column the sender wrote).
+_CASE_COLUMN = {"incident_date": "incident_date", "injury_kind": "injury_kind", "coverage_type": "coverage_type",
+                "orm_end": "orm_end_date", "orm": "orm_indicator", "settlement_date": "tpoc_date",
+                "gross_amount": "tpoc_amount", "attorney_fees": "tpoc_amount", "termination_date": "tpoc_date",
+                "beneficiary": "mbi", "payer": "payer_name", "occurrence": "payer_name"}
+_CLAIM_COLUMN = {"provider_npi": "provider_npi", "service_from": "service_from", "service_to": "service_to",
+                 "diagnosis_codes": "diagnosis_codes", "amount_paid": "amount_paid", "paid_date": "paid_date",
+                 "claim_number": "claim_number", "provider_name": "provider_name"}
+_CLAIM_VALUES = ("provider_name", "provider_npi", "service_from", "service_to", "diagnosis_codes", "amount_paid",
+                 "paid_date")
+
+
+class _RecordRejected(Exception):
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class _DryRun(Exception):
+    pass
+
+
+@dataclass
+class Record:
+    """A case row with the claim rows linked to it, or claim rows for a case already in the database."""
+
+    case: layout.CaseRow | None
+    claims: list = field(default_factory=list)
+    link: tuple | None = None  # for claims-only records: ("number", n) or ("mbi", mbi, incident_date)
+    errors: list = field(default_factory=list)
+
+    @property
+    def key_text(self):
+        if self.case:
+            return self.case.key_text
+        return "/".join(str(p) for p in self.link[1:])
+
+    @property
+    def lines(self):
+        return ([("cases", self.case.line)] if self.case else []) + [("claims", c.line) for c in self.claims]
+
+
+@dataclass
+class Outcome:
+    created: int = 0  # records that opened a new case
+    updated: int = 0  # records that changed an existing case (claims added, ORM, TPOC → CPN)
+    unchanged: int = 0
+    rejected: int = 0
+    claims_added: int = 0
+    cpns_issued: int = 0
+    errors: list = field(default_factory=list)
+    total: int = 0
+    dry_run: bool = False
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in ("total", "created", "updated", "unchanged", "rejected", "claims_added",
+                                             "cpns_issued", "dry_run")} | {"error_rows": len(self.errors)}
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def read_csv(file: str, text: str, columns: dict):
+    """(header errors, [(line, row dict)]). The line is the file's line where the row ends."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    errors = layout.check_header(file, reader.fieldnames, columns)
+    if errors:
+        return errors, []
+    rows = []
+    for raw in reader:
+        if None in raw:
+            rows.append((reader.line_num, None))
+            continue
+        if not any((v or "").strip() for v in raw.values()):
+            continue  # a blank line
+        rows.append((reader.line_num, {k.strip(): v for k, v in raw.items()}))
+    return [], rows
+
+
+def build_records(cases_text: str, claims_text: str = "") -> tuple[list[Record], list[RowError]]:
+    """Parse both files and link each claim to its case row (case number, or MBI + date of incident)."""
+    errors, records = [], []
+    header_errors, case_rows = read_csv("cases", cases_text, layout.CASE_COLUMNS)
+    errors += header_errors
+    claim_rows = []
+    if claims_text:
+        claim_header_errors, claim_rows = read_csv("claims", claims_text, layout.CLAIM_COLUMNS)
+        errors += claim_header_errors
+    if errors:
+        return [], errors
+
+    by_key, by_number, by_mbi_incident = {}, {}, defaultdict(list)
+    for line, raw in case_rows:
+        if raw is None:
+            errors.append(RowError("cases", line, "", "The row has more values than the header has columns."))
+            continue
+        row = layout.parse_case(line, raw)
+        record = Record(case=row, errors=list(row.errors))
+        if not row.errors:
+            first = by_key.get(row.key)
+            if first:
+                record.errors.append(RowError("cases", line, "", f"The same case as line {first.case.line} "
+                                              "(MBI, payer and date of incident)."))
+            else:
+                by_key[row.key] = record
+                by_mbi_incident[(row.mbi, row.incident_date)].append(record)
+                if row.case_number:
+                    by_number[row.case_number] = record
+        records.append(record)
+
+    orphans = {}
+    for line, raw in claim_rows:
+        if raw is None:
+            errors.append(RowError("claims", line, "", "The row has more values than the header has columns."))
+            continue
+        claim = layout.parse_claim(line, raw)
+        if claim.case_number:
+            target = by_number.get(claim.case_number)
+            link = ("number", claim.case_number)
+        else:
+            matches = by_mbi_incident.get((claim.mbi, claim.incident_date), [])
+            if len(matches) > 1:
+                claim.errors.append(RowError("claims", line, "incident_date", "Several case rows have this MBI and "
+                                             "date of incident: give the case number."))
+            target = matches[0] if len(matches) == 1 else None
+            link = ("mbi", claim.mbi, claim.incident_date)
+        if target is None:
+            if claim.errors and claim.mbi is None and not claim.case_number:
+                errors += claim.errors  # cannot even tell which case it is for
+                continue
+            target = orphans.setdefault(link, Record(case=None, link=link))
+        target.claims.append(claim)
+        target.errors += claim.errors
+    records += orphans.values()
+
+    for record in records:
+        seen = {}
+        for claim in record.claims:
+            if claim.claim_number in seen:
+                record.errors.append(RowError("claims", claim.line, "claim_number",
+                                              f"Claim {claim.claim_number} is already on line {seen[claim.claim_number]}."))
+            seen.setdefault(claim.claim_number, claim.line)
+    return records, errors
+
+
+# --- the chunk's lookups ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    beneficiaries: dict  # mbi → Beneficiary
+    payers: dict  # (name casefold, kind) → [Payer]
+    occurrences: dict  # (beneficiary id, payer id, incident date) → MSPOccurrence
+    cases_by_occurrence: dict  # occurrence id → [RecoveryCase]
+    cases_by_number: dict
+    cases_by_mbi_incident: dict  # (mbi, incident date) → [RecoveryCase]
+    claims: dict  # case id → {claim number: Claim}
+
+
+def _payers():
+    table = defaultdict(list)
+    for payer in Payer.objects.all():
+        table[(payer.name.strip().casefold(), payer.kind)].append(payer)
+    return table
+
+
+def _lookup(records: list[Record], payers: dict) -> _Known:
+    mbis = {r.case.mbi for r in records if r.case} | {r.link[1] for r in records if not r.case and r.link[0] == "mbi"}
+    numbers = {r.case.case_number for r in records if r.case and r.case.case_number}
+    numbers |= {r.link[1] for r in records if not r.case and r.link[0] == "number"}
+    beneficiaries = {b.mbi: b for b in Beneficiary.objects.filter(mbi__in=mbis)}
+    incidents = {r.case.incident_date for r in records if r.case}
+    occurrences = {
+        (o.beneficiary_id, o.payer_id, o.incident_date): o
+        for o in MSPOccurrence.objects.filter(beneficiary__in=beneficiaries.values(), incident_date__in=incidents)
+    }
+    cases = RecoveryCase.objects.select_related("beneficiary", "occurrence").filter(track=Track.BENEFICIARY)
+    found = {c.pk: c for c in cases.filter(occurrence__in=list(occurrences.values()))}
+    found |= {c.pk: c for c in cases.filter(number__in=numbers)}
+    orphan_keys = {(r.link[1], r.link[2]) for r in records if not r.case and r.link[0] == "mbi"}
+    if orphan_keys:
+        found |= {c.pk: c for c in cases.filter(beneficiary__mbi__in={k[0] for k in orphan_keys},
+                                                incident_date__in={k[1] for k in orphan_keys})}
+    settlements = {s.case_id: s for s in Settlement.objects.filter(case_id__in=found)}
+    claims = defaultdict(dict)
+    for claim in Claim.objects.filter(case_id__in=found):
+        claims[claim.case_id][claim.claim_number] = claim
+    by_occurrence, by_number, by_mbi_incident = defaultdict(list), {}, defaultdict(list)
+    for case in found.values():
+        # The settlement, or its absence, comes from the chunk's one query (the guards read it).
+        Settlement.case.field.remote_field.set_cached_value(case, settlements.get(case.pk))
+        if case.occurrence_id:
+            by_occurrence[case.occurrence_id].append(case)
+        by_number[case.number] = case
+        by_mbi_incident[(case.beneficiary.mbi, case.incident_date)].append(case)
+    return _Known(beneficiaries, payers, occurrences, by_occurrence, by_number, by_mbi_incident, claims)
+
+
+# --- applying one record ------------------------------------------------------------------------------
+
+
+def _errors_of(exc, file, line, columns):
+    if isinstance(exc, CaseActionError):
+        return [RowError(file, line, columns.get(exc.field or "", exc.field or ""), exc.message)]
+    out = []
+    for name, messages in exc.message_dict.items():
+        for message in messages:
+            out.append(RowError(file, line, columns.get(name, "" if name == "__all__" else name), message))
+    return out
+
+
+def _find_case(record: Record, known: _Known):
+    """(beneficiary, payer, occurrence, case) for a record, raising _RecordRejected with what is wrong."""
+    row = record.case
+    if row is None:  # claims for a case that must already exist
+        if record.link[0] == "number":
+            case = known.cases_by_number.get(record.link[1])
+            where = f"case {record.link[1]}"
+        else:
+            matches = known.cases_by_mbi_incident.get((record.link[1], record.link[2]), [])
+            if len(matches) > 1:
+                raise _RecordRejected([RowError("claims", c.line, "incident_date", "Several cases have this MBI and "
+                                                "date of incident: give the case number.") for c in record.claims])
+            case = matches[0] if matches else None
+            where = f"a case for MBI {record.link[1]} with date of incident {record.link[2]}"
+        if case is None:
+            column = "case_number" if record.link[0] == "number" else "mbi"
+            raise _RecordRejected([RowError("claims", c.line, column, f"There is no {where}, neither in the "
+                                            "database nor in the cases file.") for c in record.claims])
+        return case.beneficiary, None, case.occurrence, case
+
+    errs = []
+    beneficiary = known.beneficiaries.get(row.mbi)
+    if beneficiary is None:
+        errs.append(RowError("cases", row.line, "mbi", f"No beneficiary has the MBI {row.mbi} (SPEC §9: unknown MBI)."))
+    else:
+        if beneficiary.last_name.strip().casefold() != row.last_name.casefold():
+            errs.append(RowError("cases", row.line, "last_name",
+                                 "Does not match the beneficiary's last name on record for this MBI."))
+        if beneficiary.first_name.strip().casefold() != row.first_name.casefold():
+            errs.append(RowError("cases", row.line, "first_name",
+                                 "Does not match the beneficiary's first name on record for this MBI."))
+        if beneficiary.date_of_birth != row.date_of_birth:
+            errs.append(RowError("cases", row.line, "date_of_birth",
+                                 "Does not match the beneficiary's date of birth on record for this MBI."))
+    payers = known.payers.get((row.payer_name.casefold(), row.payer_type), [])
+    if not payers:
+        errs.append(RowError("cases", row.line, "payer_name",
+                             f"Unknown payer '{row.payer_name}' of type {row.payer_type}: add it first."))
+    elif len(payers) > 1:
+        errs.append(RowError("cases", row.line, "payer_name",
+                             f"Several payers are named '{row.payer_name}' ({row.payer_type}): merge them first."))
+    if errs:
+        raise _RecordRejected(errs)
+    payer = payers[0]
+    occurrence = known.occurrences.get((beneficiary.pk, payer.pk, row.incident_date))
+    cases = [c for c in known.cases_by_occurrence.get(occurrence.pk, [])] if occurrence else []
+    if row.case_number:
+        case = known.cases_by_number.get(row.case_number)
+        if case is None:
+            raise _RecordRejected([RowError("cases", row.line, "case_number", f"There is no case {row.case_number}.")])
+        if case.occurrence_id != (occurrence.pk if occurrence else None):
+            raise _RecordRejected([RowError("cases", row.line, "case_number", f"Case {row.case_number} is for another "
+                                            "MBI, payer or date of incident.")])
+        return beneficiary, payer, occurrence, case
+    if len(cases) > 1:
+        raise _RecordRejected([RowError("cases", row.line, "case_number", "Several cases are open on this MSP "
+                                        "occurrence: give the case number.")])
+    return beneficiary, payer, occurrence, (cases[0] if cases else None)
+
+
+def _claim_from(row: layout.ClaimRow, case) -> Claim:
+    return Claim(case=case, claim_number=row.claim_number, provider_name=row.provider_name,
+                 provider_npi=row.provider_npi, service_from=row.service_from, service_to=row.service_to,
+                 diagnosis_codes=row.diagnosis_codes, amount_paid=row.amount_paid, paid_date=row.paid_date)
+
+
+def _check_claims(rows, case, period_end: date | None, existing: dict):
+    """The new claims of a record, each checked by the Claim model's own rules against the recovery period
+    the case will have (its settlement date, once the TPOC is recorded). A claim already on the case
+    with the same values is left alone; with other values it is an error (correct it in the admin)."""
+    errs, new = [], []
+    probe = copy.copy(case)
+    probe.termination_date = period_end
+    for row in rows:
+        claim = _claim_from(row, probe)
+        old = existing.get(row.claim_number)
+        if old is not None:
+            differ = [n for n in _CLAIM_VALUES if getattr(old, n) != getattr(claim, n)]
+            if differ:
+                errs.append(RowError("claims", row.line, differ[0], f"Claim {row.claim_number} is already on case "
+                                     f"{case.number} with another {differ[0].replace('_', ' ')}; correct it there."))
+            continue
+        try:
+            claim.full_clean(exclude=["case"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errs += _errors_of(exc, "claims", row.line, _CLAIM_COLUMN)
+            continue
+        claim.case = case
+        new.append(claim)
+    return errs, new
+
+
+def _add_claims(case, claims, *, actor, on, source):
+    if not claims:
+        return
+    bulk_create_with_history(claims, Claim, default_user=actor)
+    total = conditional_payment_total(case=case)  # SPEC §5.1, interim until the demand
+    case_services._history(case, "intake_claims", actor=actor, on=on, from_state=case.state,
+                           reason=f"{len(claims)} claim(s) added from {source}; interim conditional payment "
+                                  f"total ${total}")
+
+
+def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome):
+    """Apply one record inside the caller's savepoint; raise _RecordRejected to undo it."""
+    beneficiary, payer, occurrence, case = _find_case(record, known)
+    row = record.case
+    line = row.line if row else record.claims[0].line
+    file = "cases" if row else "claims"
+    changed = False
+    if case is None:
+        if occurrence is None:
+            occurrence = MSPOccurrence(beneficiary=beneficiary, payer=payer, coverage_type=row.coverage_type,
+                                       injury_kind=row.injury_kind, incident_date=row.incident_date, orm=row.orm,
+                                       orm_end=row.orm_end)
+            try:
+                occurrence.full_clean(exclude=["beneficiary", "payer"])
+            except ValidationError as exc:
+                raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+            occurrence.save()
+        try:
+            case = case_services.case_open(beneficiary=beneficiary, track=Track.BENEFICIARY, actor=actor,
+                                           occurrence=occurrence, opened_on=on,
+                                           reason=f"Opened from {source}, line {line}")
+        except ValidationError as exc:
+            raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+        case.occurrence = occurrence
+        Settlement.case.field.remote_field.set_cached_value(case, None)
+        existing = {}
+        created = True
+    else:
+        existing = known.claims.get(case.pk, {})
+        created = False
+
+    errs = []
+    if row and not created:
+        for name, column in (("coverage_type", "coverage_type"), ("injury_kind", "injury_kind")):
+            if getattr(occurrence, name) != getattr(row, name):
+                errs.append(RowError("cases", line, column, f"The MSP occurrence of case {case.number} has "
+                                     f"{getattr(occurrence, name)}; correct it in the admin."))
+    settlement = getattr(case, "settlement", None) if not created else None
+    tpoc = bool(row and row.tpoc_date)
+    if tpoc and settlement is not None:
+        if (settlement.settlement_date, settlement.gross_amount) != (row.tpoc_date, row.tpoc_amount):
+            errs.append(RowError("cases", line, "tpoc_date", f"Case {case.number} already has a settlement of "
+                                 f"${settlement.gross_amount} on {settlement.settlement_date:%Y-%m-%d}; correct it "
+                                 "in the admin."))
+        tpoc = False  # already recorded
+    period_end = row.tpoc_date if tpoc else case.termination_date
+    new_rows = [c for c in record.claims]
+    refusal = records.why_not_claims(case) if new_rows else None
+    if refusal:
+        errs += [RowError("claims", c.line, "claim_number", refusal)
+                 for c in new_rows if c.claim_number not in existing]
+    claim_errs, new_claims = _check_claims(new_rows, case, period_end, existing)
+    errs += claim_errs
+    if errs:
+        raise _RecordRejected(errs)
+
+    if row and not created and (occurrence.orm, occurrence.orm_end) != (row.orm, row.orm_end):
+        occurrence.orm, occurrence.orm_end = row.orm, row.orm_end
+        try:
+            occurrence.full_clean(exclude=["beneficiary", "payer"])
+        except ValidationError as exc:
+            raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+        occurrence.save(update_fields=["orm", "orm_end"])
+        changed = True
+
+    _add_claims(case, new_claims, actor=actor, on=on, source=source)
+    outcome.claims_added += len(new_claims)
+    changed = changed or bool(new_claims)
+
+    if tpoc:
+        # SPEC §3.1: a settlement learned of through an insurer's Section 111 report leads to a CPN
+        # (from `reported`, or from `cpl_issued`); the step's guard refuses any other state.
+        settlement = Settlement(case=case, settlement_date=row.tpoc_date, gross_amount=row.tpoc_amount,
+                                source=Settlement.Source.SECTION_111, received_on=on)
+        try:
+            settlement.full_clean(exclude=["case"], validate_unique=False)
+            settlement.save()
+            case_services.case_act(case=case, action="issue_cpn", actor=actor, on=on,
+                                   reason=f"TPOC reported in {source}, line {line}")
+        except ValidationError as exc:
+            raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+        except CaseActionError as exc:
+            raise _RecordRejected([RowError("cases", line, "tpoc_date", exc.message)]) from None
+        outcome.cpns_issued += 1
+        changed = True
+
+    if created:
+        outcome.created += 1
+    elif changed:
+        outcome.updated += 1
+    else:
+        outcome.unchanged += 1
+    del file
+
+
+@dataclass
+class _NewCase:
+    record: Record
+    occurrence: MSPOccurrence
+    claims: list
+
+
+def _plan_new(record: Record, known: _Known):
+    """A record that opens a new case with a new MSP occurrence and no TPOC, checked in memory by the
+    models' own rules; None when it needs the one-by-one path (an existing case, a TPOC → CPN)."""
+    if record.case is None or record.case.tpoc_date:
+        return None
+    beneficiary, payer, occurrence, case = _find_case(record, known)
+    if case is not None or occurrence is not None:
+        return None
+    row = record.case
+    occurrence = MSPOccurrence(beneficiary=beneficiary, payer=payer, coverage_type=row.coverage_type,
+                               injury_kind=row.injury_kind, incident_date=row.incident_date, orm=row.orm,
+                               orm_end=row.orm_end)
+    try:
+        occurrence.full_clean(exclude=["beneficiary", "payer"])
+    except ValidationError as exc:
+        raise _RecordRejected(_errors_of(exc, "cases", row.line, _CASE_COLUMN)) from None
+    # A stand-in for the case about to be opened, so that Claim.clean checks the recovery period.
+    stand_in = RecoveryCase(pk=-1, number="(new)", track=Track.BENEFICIARY, beneficiary=beneficiary,
+                            occurrence=occurrence, incident_date=row.incident_date, state=State.REPORTED)
+    errs, claims = _check_claims(record.claims, stand_in, None, {})
+    if errs:
+        raise _RecordRejected(errs)
+    return _NewCase(record, occurrence, claims)
+
+
+def _open_new(plans: list[_NewCase], *, actor, on, source):
+    """Open the planned cases together: one insert per table (case_open_many), all or none."""
+    with transaction.atomic():
+        occurrences = [p.occurrence for p in plans]
+        bulk_create_with_history(occurrences, MSPOccurrence, default_user=actor)
+        openings = []
+        for p in plans:
+            total = money.conditional_payment_total(  # SPEC §5.1, as selectors.conditional_payment_total
+                claims=[money.Claim(c.service_from, c.service_to, c.amount_paid, True) for c in p.claims],
+                period_start=p.occurrence.incident_date, period_end=None)
+            reason = f"Opened from {source}, line {p.record.case.line}"
+            if p.claims:
+                reason += f", with {len(p.claims)} claim(s); interim conditional payment total ${total}"
+            openings.append(dict(beneficiary=p.occurrence.beneficiary, track=Track.BENEFICIARY,
+                                 occurrence=p.occurrence, opened_on=on, reason=reason))
+        cases = case_services.case_open_many(openings=openings, actor=actor, reason="")
+        claims = []
+        for p, case in zip(plans, cases):
+            for claim in p.claims:
+                claim.case = case
+                claims.append(claim)
+        if claims:
+            bulk_create_with_history(claims, Claim, default_user=actor, batch_size=2000)
+    return len(claims)
+
+
+def _reject(record: Record, errors, outcome: Outcome):
+    outcome.rejected += 1
+    key = record.key_text
+    bad = {(e.file, e.line) for e in errors}
+    out = [RowError(e.file, e.line, e.field, e.reason, key) for e in errors]
+    for file, line in record.lines:
+        if (file, line) not in bad:
+            first = min(errors, key=lambda e: (e.file != "cases", e.line))
+            out.append(RowError(file, line, "", f"Not imported: the record has an error on {first.file} line "
+                                f"{first.line}.", key))
+    outcome.errors += out
+
+
+def run_intake(*, cases_text: str, claims_text: str = "", actor, source: str = "intake file", dry_run=False,
+               on: date | None = None, progress=None, chunk: int = CHUNK) -> Outcome:
+    """Validate and apply the files. With `dry_run` everything is done and then rolled back: the
+    outcome is exactly what the import would do (the admin's preview, `import_intake --dry-run`)."""
+    on = on or case_services.today()
+    records, errors = build_records(cases_text, claims_text)
+    outcome = Outcome(total=len(records), dry_run=dry_run)
+    outcome.errors += errors
+    if any(e.line == 1 for e in errors):
+        return outcome  # a bad header: nothing can be read
+    payers = _payers()
+    done = 0
+    # A dry run is one transaction rolled back at the end; an import commits chunk by chunk so that
+    # its progress shows, each record in its own savepoint.
+    outer = transaction.atomic() if dry_run else contextlib.nullcontext()
+    try:
+        with outer:
+            for start in range(0, len(records), chunk):
+                part = records[start:start + chunk]
+                with transaction.atomic():
+                    good = [r for r in part if not r.errors]
+                    for r in part:
+                        if r.errors:
+                            _reject(r, r.errors, outcome)
+                    known = _lookup(good, payers) if good else None
+                    plans, one_by_one = [], []
+                    for record in good:
+                        try:
+                            plan = _plan_new(record, known)
+                        except _RecordRejected as exc:
+                            _reject(record, exc.errors, outcome)
+                            continue
+                        (plans.append(plan) if plan else one_by_one.append(record))
+                    if plans:
+                        try:
+                            outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
+                            outcome.created += len(plans)
+                        except (ValidationError, IntegrityError):  # e.g. a concurrent import: one by one
+                            one_by_one = [p.record for p in plans] + one_by_one
+                    for record in one_by_one:
+                        try:
+                            with transaction.atomic():  # a savepoint: the record goes in whole or not at all
+                                _apply(record, known, actor=actor, on=on, source=source, outcome=outcome)
+                        except _RecordRejected as exc:
+                            _reject(record, exc.errors, outcome)
+                done += len(part)
+                if progress:
+                    progress(done, len(records))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    outcome.errors.sort(key=lambda e: (e.file != "cases", e.line, e.field))
+    return outcome
+
+
+def errors_csv(errors) -> str:
+    """The downloadable error report: one row per bad row and field."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["file", "line", "field", "reason", "record"])
+    for e in errors:
+        writer.writerow([e.file, e.line, e.field, e.reason, e.key])
+    return out.getvalue()

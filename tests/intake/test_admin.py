@@ -1,0 +1,73 @@
+"""The admin flow: upload → preview (nothing changes) → confirm → the Celery task (eager here) imports,
+progress and result shown, the error report downloadable as CSV."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from recovery.models import IntakeBatch
+from recovery.models import Claim, RecoveryCase
+from tests import factories as f
+
+from .test_import import CASE_HEADER, CLAIM_HEADER, _case_row, _claim_row, _csv
+
+pytestmark = pytest.mark.django_db
+
+
+def test_upload_preview_confirm_progress_result(client, django_capture_on_commit_callbacks):
+    worker = f.caseworker()
+    f.payer(name="Acme Casualty")
+    b1, b2 = f.beneficiary(), f.beneficiary()
+    cases = _csv(CASE_HEADER, [_case_row(b1), _case_row(b2, payer="Nobody Mutual")])
+    claims = _csv(CLAIM_HEADER, [_claim_row(b1, "A1"), _claim_row(b1, "A2")])
+    client.force_login(worker)
+    upload = client.get(reverse("admin:recovery_intakebatch_add"))
+    assert upload.status_code == 200 and b'id="intake-upload"' in upload.content
+
+    response = client.post(reverse("admin:recovery_intakebatch_add"), {
+        "cases_file": SimpleUploadedFile("cases.csv", cases.encode()),
+        "claims_file": SimpleUploadedFile("claims.csv", claims.encode()),
+    })
+    batch = IntakeBatch.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{batch.pk}/change/")
+    assert RecoveryCase.objects.count() == 0  # the preview changed nothing
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="count-created">1<' in page and 'id="count-rejected">1<' in page
+    assert "Unknown payer &#x27;Nobody Mutual&#x27;" in page and 'id="intake-confirm"' in page
+
+    report = client.get(reverse("admin:recovery_intakebatch_errors", args=[batch.pk]))
+    rows = list(csv.reader(io.StringIO(report.content.decode())))
+    assert rows[0] == ["file", "line", "field", "reason", "record"]
+    assert [r[:3] for r in rows[1:]] == [["cases", "3", "payer_name"]]
+
+    with django_capture_on_commit_callbacks(execute=True):  # the task is queued after the commit
+        client.post(reverse("admin:recovery_intakebatch_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == IntakeBatch.Status.DONE and (batch.done, batch.total) == (2, 2)
+    assert batch.result["created"] == 1 and Claim.objects.count() == 2
+    progress = client.get(reverse("admin:recovery_intakebatch_progress", args=[batch.pk])).json()
+    assert progress == {"status": "done", "done": 2, "total": 2, "percent": 100}
+    page = client.get(reverse("admin:recovery_intakebatch_change", args=[batch.pk])).content.decode()
+    assert "What the import did" in page and 'id="intake-confirm"' not in page
+
+    # A second confirmation (a double click) imports nothing more.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(reverse("admin:recovery_intakebatch_confirm", args=[batch.pk]))
+    assert callbacks == []
+    assert RecoveryCase.objects.count() == 1 and Claim.objects.count() == 2
+
+
+def test_upload_refuses_an_empty_or_non_text_file(client):
+    client.force_login(f.caseworker())
+    response = client.post(reverse("admin:recovery_intakebatch_add"),
+                           {"cases_file": SimpleUploadedFile("cases.csv", b"\xff\xfe\x00bad")})
+    assert response.status_code == 200 and "not UTF-8 text" in response.content.decode()
+    assert IntakeBatch.objects.count() == 0
+
+
+def test_staff_without_the_permission_cannot_upload(client):
+    client.force_login(f.user())
+    assert client.get(reverse("admin:recovery_intakebatch_add")).status_code == 403
