@@ -241,7 +241,7 @@ class Command(BaseCommand):
                    CASE WHEN s.cpn THEN c.opened + 10 END, CASE WHEN s.pn THEN c.opened + 10 END,
                    NULL,
                    CASE WHEN s.demand THEN c.opened + 150 END,
-                   CASE WHEN s.demand THEN (500 + (c.g * 7919) %% 40000)::numeric(14,2) + 0.37 END, false,
+                   CASE WHEN s.demand THEN (500 + (c.g::bigint * 7919) %% 40000)::numeric(14,2) + 0.37 END, false,
                    CASE WHEN s.itr THEN c.opened + 270 END, CASE WHEN s.refnotice THEN c.opened + 270 END,
                    CASE WHEN s.referral THEN c.opened + 330 END, CASE WHEN s.closed THEN c.opened + 200 END,
                    CASE WHEN s.state IN ('appeal_pending','waiver_pending','challenge_pending') THEN 'demand_issued'
@@ -253,7 +253,7 @@ class Command(BaseCommand):
                    CASE WHEN s.due THEN %(today)s::date + ((c.g * 37) %% 150 - 60) END,
                    CASE WHEN s.due THEN 'Next step due' ELSE '' END,
                    c.opened::timestamptz, c.opened::timestamptz
-            FROM (SELECT g, %(today)s::date - ((g * 7919) %% 1095) AS opened,
+            FROM (SELECT g, %(today)s::date - ((g::bigint * 7919) %% 1095)::int AS opened,
                          CASE WHEN g %% 10 < 7 THEN 'beneficiary' WHEN g %% 10 = 9 THEN 'ghp' ELSE 'plan' END AS track
                   FROM generate_series(1, %(n)s) g) c
             JOIN payers_mspoccurrence o ON o.id = c.g
