@@ -41,6 +41,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under gunicorn (scripts/serve)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "recovery.session_refresh.SessionRefreshMiddleware",  # renews the idle timeout (issue 10)
     "django.middleware.common.CommonMiddleware",
