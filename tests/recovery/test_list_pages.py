@@ -43,6 +43,8 @@ def make_cases(n, *, caseworker=None, due_in=-3, **kw):
 
 
 def queries(client, url):
+    """The queries of one GET (after one more, so that the session's once-a-minute renewal is not counted)."""
+    client.get(url)
     with CaptureQueriesContext(connection) as q:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -59,7 +61,16 @@ def test_the_admin_case_list_costs_the_same_queries_with_3_or_15_cases(client, b
     few = queries(client, CASES + query)
     make_cases(12, caseworker=cw)
     assert queries(client, CASES + query) == few
-    assert queries(client, f"{CASES}?caseworker__id__exact={cw.pk}") == queries(client, CASES + "?caseworker__id__exact=")
+
+
+def test_the_admin_case_list_by_caseworker_costs_the_same_queries_with_3_or_15_cases(client, boss):
+    cw = f.caseworker("cw")
+    make_cases(3, caseworker=cw)
+    url = f"{CASES}?caseworker__id__exact={cw.pk}"
+    few = queries(client, url)
+    make_cases(12, caseworker=cw)
+    make_cases(2, caseworker=f.caseworker("other"))
+    assert queries(client, url) == few
 
 
 def test_the_work_queue_costs_the_same_queries_and_is_audited(client, django_assert_max_num_queries):
@@ -182,7 +193,7 @@ def test_search_by_mbi_with_or_without_dashes_in_any_case(people):
 
 @pytest.mark.parametrize("term, names", [
     ("ana", {"Ana", "Bo"}),  # Ana García-López, Bo Anand (Django's icontains: anywhere in a name)
-    ("garcía", {"Ana"}), ("LÓPEZ", {"Ana"}), ("ana anand", {"Bo"}), ("Young", {"Cy"}), ("zed", set()),
+    ("garcía", {"Ana"}), ("GARC", {"Ana"}), ("lóp", {"Ana"}), ("ana anand", {"Bo"}), ("Young", {"Cy"}), ("zed", set()),
 ])
 def test_search_by_name_finds_what_the_admin_search_found(people, term, names):
     found = list_pages.case_search(RecoveryCase.objects.all(), term)
@@ -201,7 +212,8 @@ def test_the_caseworker_filter_offers_the_staff_with_cases(client, boss):
     make_cases(2, caseworker=busy)
     assert list(list_pages.caseworkers()) == [busy]
     response = client.get(CASES)
-    choices = [spec for spec in response.context["cl"].filter_specs if spec.field_path == "caseworker"][0]
+    choices = [spec for spec in response.context["cl"].filter_specs
+               if getattr(spec, "field_path", "") == "caseworker"][0]
     assert [label for _, label in choices.lookup_choices] == ["busy"]
     assert idle not in list_pages.caseworkers()
 

@@ -66,11 +66,14 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
+        parser.add_argument("--profile", default="", metavar="PAGE",
+                            help="only profile this page (pyinstrument, one client, DATABASE_URL) and print where "
+                                 "its time goes")
         parser.add_argument("--single", action="store_true", help="(internal: the in-process run)")
 
     # --- the parent: both databases, both measurements -----------------------------------------------
     def handle(self, *args, **o):
-        if o["single"]:
+        if o["single"] or o["profile"]:
             return self._single(o)
         results = {}
         for label, url, n in (("big", o["big_db"], o["cases"]), ("small", o["small_db"], 10_000)):
@@ -221,9 +224,11 @@ class Command(BaseCommand):
             pages = {k: v for k, v in pages.items() if any(w in k for w in wanted)}
         clients, cookies = {}, {}
         for name, user in users.items():
-            c = Client()
+            c = Client(HTTP_HOST="127.0.0.1")  # in ALLOWED_HOSTS; DEBUG is off
             c.force_login(user)
             clients[name], cookies[name] = c, c.cookies["sessionid"].value
+        if o["profile"]:
+            return self._profile(pages, clients, o)
         out = {}
         for label, (who, url) in pages.items():
             c = clients[who]
@@ -240,6 +245,22 @@ class Command(BaseCommand):
                           "p50": pct(times, 50), "p95": pct(times, 95), "p99": pct(times, 99),
                           "mean": round(statistics.mean(times), 1)}
         self.stdout.write(SINGLE_TAG + json.dumps({"cases": n, "pages": out, "cookies": cookies}))
+
+    def _profile(self, pages, clients, o):
+        from pyinstrument import Profiler
+
+        label, (who, url) = next((k, v) for k, v in pages.items() if o["profile"] in k)
+        c = clients[who]
+        for _ in range(3):
+            c.get(url)
+        profiler = Profiler(interval=0.0005)
+        t = time.perf_counter()
+        with profiler:
+            for _ in range(o["requests"]):
+                c.get(url)
+        ms = (time.perf_counter() - t) * 1000 / o["requests"]
+        self.stdout.write(f"{label} {url}: {ms:.1f} ms a request (mean of {o['requests']}, under the profiler)")
+        self.stdout.write(profiler.output_text(unicode=False, color=False, show_all=False))
 
     # --- the table -----------------------------------------------------------------------------------
     def _report(self, results, o):
