@@ -37,7 +37,8 @@ class AuditEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["user", "at"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["user", "at"]),
+                   models.Index(fields=["-at", "-id"], name="audit_at_desc_idx")]  # the list's order
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type} {self.object_id}"

@@ -125,6 +125,12 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "next_due_date"]),
             models.Index(fields=["caseworker", "state"]),
             models.Index(fields=["next_due_date"]),
+            # The list pages' default order and their filters in that order (issue 10, SPEC §10).
+            models.Index(fields=["-opened_on", "-id"], name="case_opened_desc_idx"),
+            models.Index(fields=["state", "-opened_on", "-id"], name="case_state_opened_idx"),
+            models.Index(fields=["track", "-opened_on", "-id"], name="case_track_opened_idx"),
+            models.Index(fields=["caseworker", "-opened_on", "-id"], name="case_cw_opened_idx"),
+            models.Index(fields=["caseworker", "next_due_date"], name="case_cw_due_idx"),
         ]
         permissions = [
             ("transition_recoverycase", "Can move a case through its track"),

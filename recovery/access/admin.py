@@ -6,6 +6,7 @@ from django.contrib import admin
 from ..audit_models import AuditEvent
 from . import audit
 from ..fields import StrictInputAdminMixin
+from ..pagination import FastPaginator
 
 
 class AuditedAdminMixin(StrictInputAdminMixin):
@@ -38,6 +39,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "object_id"]
     date_hierarchy = "at"
     show_full_result_count = False
+    paginator = FastPaginator
 
     def has_add_permission(self, request):
         return False

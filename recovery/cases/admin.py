@@ -11,13 +11,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from beneficiaries.mbi import InvalidMBI, normalize_mbi
-
 from ..access import audit
 from ..money import ledger, options
 from . import services, tracks
 from ..errors import CaseActionError
 from ..fields import StrictInputAdminMixin
+from .. import list_pages
 from .forms import (
     FixedPercentageElectionForm,
     PaymentForm,
@@ -38,6 +37,7 @@ from ..models import (
     Settlement,
     UploadedDocument,
 )
+from ..pagination import FastPaginator
 from . import selectors
 from .selectors import debt_balance
 from .tracks import State
@@ -190,11 +190,12 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     list_display = ["number", "track", "state", "beneficiary_name", "mbi", "caseworker", "next_due_date",
                     "overdue", "opened_on"]
     list_select_related = ["beneficiary", "caseworker"]
-    list_filter = ["track", "state", ("caseworker", admin.RelatedOnlyFieldListFilter), OverdueFilter]
+    list_filter = ["track", "state", ("caseworker", list_pages.CaseworkerListFilter), OverdueFilter]
     search_fields = ["number", "beneficiary__mbi", "beneficiary__last_name", "beneficiary__first_name"]
     autocomplete_fields = ["beneficiary"]
     list_per_page = 50
     show_full_result_count = False
+    paginator = FastPaginator  # no COUNT(*) over a million cases on every page (issue 10)
     inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, DocumentInline, LetterInline,
                LedgerInline, HistoryInline]
     readonly_fields = ["number", "state", "rar_date", "cpl_date", "cpn_date", "payment_notice_date",
@@ -248,12 +249,9 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         return [] if obj is None else self.inlines
 
     def get_search_results(self, request, queryset, search_term):
-        """A dashed or lower-case MBI finds the case too (SPEC §8: shown and accepted with dashes)."""
-        try:
-            term = normalize_mbi(search_term)
-        except InvalidMBI:
-            term = search_term
-        return super().get_search_results(request, queryset, term)
+        """A case number or an MBI (dashed or lower-case too: SPEC §8) is recognised by its shape and
+        looked up exactly through its index; anything else searches the names (list_pages.case_search)."""
+        return list_pages.case_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -363,8 +361,6 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
 
     def queue_view(self, request):
         """The work queue (issue 4): overdue, due today, due in the next 7 days — mine by default."""
-        from django.contrib.auth import get_user_model
-
         who = request.GET.get("caseworker", str(request.user.pk))
         cases = self.get_queryset(request).select_related("beneficiary", "caseworker")
         if who != "all":
@@ -373,8 +369,10 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "title": "Work queue", "sections": sections, "who": who,
-            "caseworkers": get_user_model().objects.filter(cases__isnull=False).distinct().order_by("username"),
+            "caseworkers": list_pages.caseworkers(),
         }
+        audit.record(request, audit.A.LIST, objects=[c.pk for _, rows in sections for c in rows], channel="admin",
+                     object_type=self.model._meta.label, detail="work queue")
         return TemplateResponse(request, "admin/recovery/recoverycase/queue.html", context)
 
     def diagrams_view(self, request):

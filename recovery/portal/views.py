@@ -11,7 +11,6 @@ from typing import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +28,7 @@ from ..access.documents import document_store, max_upload_bytes
 from ..errors import CaseActionError
 from ..cases.guards import why_not
 from ..models import Claim, Dispute, LedgerEntry, Letter, RecoveryCase, Settlement, UploadedDocument
+from ..pagination import FastPaginator
 from ..letters.pdf import letter_filename
 from ..cases.tracks import Track
 from . import forms as pf
@@ -249,7 +249,7 @@ def case_list(request):
     cases_qs = (access.cases_for(request.user)
                 .select_related("beneficiary", "occurrence", "debtor_payer", "settlement", "debt", "final_amount")
                 .order_by("-opened_on", "-id"))
-    page = Paginator(cases_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = FastPaginator(cases_qs, PAGE_SIZE).get_page(request.GET.get("page"))
     cases = list(page.object_list)
     ids = [c.pk for c in cases]
     audit.record(request, A.LIST, objects=cases, object_type=CASE)

@@ -1,0 +1,242 @@
+"""The list pages at scale (issue 10): the same rows as before, a constant number of queries whatever the
+number of cases, search by shape (case number, MBI with or without dashes, names), the capped paginator."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin as django_admin
+from django.contrib.admin import ModelAdmin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from beneficiaries.models import Authorisation
+from recovery.access import checks as access
+from recovery import list_pages, pagination
+from recovery.cases import services
+from recovery.audit_models import AuditEvent
+from recovery.models import RecoveryCase
+from recovery.cases.tracks import Track
+from tests import factories as f
+from tests.api.conftest import authorise, external_user
+
+pytestmark = pytest.mark.django_db
+CASES = reverse("admin:recovery_recoverycase_changelist")
+QUEUE = reverse("admin:recovery_recoverycase_queue")
+
+
+@pytest.fixture
+def boss(client):
+    user = f.supervisor("boss")
+    client.force_login(user)
+    return user
+
+
+def make_cases(n, *, caseworker=None, due_in=-3, **kw):
+    out = []
+    for i in range(n):
+        c = f.case(caseworker=caseworker, **kw)
+        RecoveryCase.objects.filter(pk=c.pk).update(next_due_date=services.today() + timedelta(days=due_in + i % 3))
+        out.append(c)
+    return out
+
+
+def queries(client, url):
+    """The queries of one GET (after one more, so that the session's once-a-minute renewal is not counted)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as q:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(q.captured_queries)
+
+
+# --- constant query counts ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["", "?overdue=yes", "?state__exact=reported", "?track__exact=beneficiary",
+                                   "?q=Nowak", "?q=2", "?o=9.1"])
+def test_the_admin_case_list_costs_the_same_queries_with_3_or_15_cases(client, boss, query):
+    cw = f.caseworker("cw")
+    make_cases(3, caseworker=cw)
+    few = queries(client, CASES + query)
+    make_cases(12, caseworker=cw)
+    assert queries(client, CASES + query) == few
+
+
+def test_the_admin_case_list_by_caseworker_costs_the_same_queries_with_3_or_15_cases(client, boss):
+    cw = f.caseworker("cw")
+    make_cases(3, caseworker=cw)
+    url = f"{CASES}?caseworker__id__exact={cw.pk}"
+    few = queries(client, url)
+    make_cases(12, caseworker=cw)
+    make_cases(2, caseworker=f.caseworker("other"))
+    assert queries(client, url) == few
+
+
+def test_the_work_queue_costs_the_same_queries_and_is_audited(client, django_assert_max_num_queries):
+    cw = f.caseworker("cw")
+    client.force_login(cw)
+    make_cases(2, caseworker=cw)
+    few = queries(client, QUEUE)
+    make_cases(10, caseworker=cw)
+    with django_assert_max_num_queries(few):
+        response = client.get(QUEUE)
+    shown = {c.pk for _, rows in response.context["sections"] for c in rows}
+    assert len(shown) == 12
+    row = AuditEvent.objects.filter(detail="work queue").latest("id")
+    assert set(row.object_ids) == shown and row.user == cw
+
+
+def test_the_api_case_list_costs_the_same_queries_and_counts_exactly(client, boss, django_assert_max_num_queries):
+    make_cases(3)
+    few = queries(client, "/api/cases/")
+    make_cases(60)
+    with django_assert_max_num_queries(few):
+        body = client.get("/api/cases/?page=2").json()
+    assert body["count"] == 63 and len(body["results"]) == 13
+    every = [r["id"] for p in (1, 2) for r in client.get(f"/api/cases/?page={p}").json()["results"]]
+    assert every == list(RecoveryCase.objects.order_by("-opened_on", "-id").values_list("pk", flat=True))
+
+
+def test_the_portal_list_costs_the_same_queries_for_an_insurer_with_2_or_8_cases(client, django_assert_max_num_queries):
+    staff = f.supervisor()
+    insurer = f.payer()
+    contact = external_user("ins", kind="insurer_contact", payer=insurer)
+    authorise(contact, Authorisation.Kind.LOA, verifier=staff, payer=insurer)
+    for _ in range(2):
+        f.case(Track.PLAN, occurrence=f.occurrence(payer=insurer, orm=True))
+    client.force_login(contact)
+    few = queries(client, reverse("portal:cases"))
+    for _ in range(6):
+        f.case(Track.PLAN, occurrence=f.occurrence(payer=insurer, orm=True))
+    with django_assert_max_num_queries(few):
+        response = client.get(reverse("portal:cases"))
+    assert len(response.context["rows"]) == 8
+
+
+# --- the same rows as before ------------------------------------------------------------------------
+
+def old_external_q(user):
+    """cases_for before issue 10: an OR of four IN-subqueries over joined tables, then DISTINCT."""
+    from django.utils import timezone
+
+    A = Authorisation
+    auths = Authorisation.objects.filter(holder=user, status=A.Status.VERIFIED)
+    return (Q(pk__in=auths.filter(kind=A.Kind.POR).values("case_id"))
+            | Q(pk__in=auths.filter(kind=A.Kind.CTR, ctr_end_date__gte=timezone.localdate()).values("case_id"))
+            | Q(debtor_payer_id__in=auths.filter(kind=A.Kind.LOA).values("payer_id"))
+            | Q(occurrence__payer_id__in=auths.filter(kind=A.Kind.LOA).values("payer_id")))
+
+
+def test_cases_for_finds_the_same_cases_as_the_or_of_joins_did():
+    staff = f.supervisor()
+    today = services.today()
+    insurer, other = f.payer(), f.payer()
+    debtor_case = f.case(Track.PLAN, occurrence=f.occurrence(payer=insurer, orm=True))
+    reported = f.case(Track.BENEFICIARY, occurrence=f.occurrence(payer=insurer))
+    unrelated = f.case(Track.PLAN, occurrence=f.occurrence(payer=other, orm=True))
+    por, ctr, expired, pending = f.case(), f.case(), f.case(), f.case()
+    atty = external_user("atty")
+    authorise(atty, "por", verifier=staff, case=por)
+    authorise(atty, "ctr", verifier=staff, case=ctr, ctr_end_date=today + timedelta(days=5))
+    authorise(atty, "ctr", verifier=staff, case=expired, ctr_end_date=today - timedelta(days=1))
+    authorise(atty, "por", verifier=staff, case=pending, verified=False)
+    contact = external_user("ins", kind="insurer_contact", payer=insurer)
+    authorise(contact, "loa", verifier=staff, payer=insurer)
+    authorise(contact, "por", verifier=staff, case=reported)  # the same case twice: listed once
+    for user, expected in [(atty, {por, ctr}), (contact, {debtor_case, reported})]:
+        now = list(access.cases_for(user).order_by("-opened_on", "-id"))
+        before = list(RecoveryCase.objects.filter(old_external_q(user)).distinct().order_by("-opened_on", "-id"))
+        assert now == before and set(now) == expected
+    assert unrelated not in access.cases_for(contact)
+    assert set(access.cases_for(staff)) == set(RecoveryCase.objects.all())
+    assert not access.cases_for(external_user("nobody")).exists()
+
+
+# --- search ------------------------------------------------------------------------------------------
+
+def default_search(term):
+    """What Django's own admin search (the search_fields, icontains) found before issue 10."""
+    model_admin = django_admin.site._registry[RecoveryCase]
+    request = RequestFactory().get("/")
+    qs, _ = ModelAdmin.get_search_results(model_admin, request, RecoveryCase.objects.all(), term)
+    return set(qs.distinct())
+
+
+@pytest.fixture
+def people():
+    ana = f.case(occurrence=f.occurrence(f.beneficiary(first_name="Ana", last_name="García-López")))
+    bo = f.case(occurrence=f.occurrence(f.beneficiary(first_name="Bo", last_name="Anand")))
+    cy = f.case(Track.PLAN, occurrence=f.occurrence(f.beneficiary(first_name="Cy", last_name="Young"), orm=True))
+    return ana, bo, cy
+
+
+def test_search_by_the_whole_case_number_or_its_start(people):
+    ana, bo, cy = people
+    qs = RecoveryCase.objects.all()
+    assert set(list_pages.case_search(qs, ana.number)) == {ana} == default_search(ana.number)
+    assert set(list_pages.case_search(qs, f" {ana.number[:5]}-{ana.number[5:]} ")) == {ana}
+    assert set(list_pages.case_search(qs, "2")) == {ana, bo}
+    assert set(list_pages.case_search(qs, "3")) == {cy}
+    assert set(list_pages.case_search(qs, "4")) == set()
+
+
+def test_search_by_mbi_with_or_without_dashes_in_any_case(people):
+    ana, bo, _ = people
+    mbi = ana.beneficiary.mbi
+    dashed = ana.beneficiary.mbi_display
+    qs = RecoveryCase.objects.all()
+    for term in (mbi, dashed, dashed.lower(), mbi.lower()):
+        assert set(list_pages.case_search(qs, term)) == {ana}, term
+    assert default_search(mbi) == {ana}
+
+
+@pytest.mark.parametrize("term, names", [
+    ("ana", {"Ana", "Bo"}),  # Ana García-López, Bo Anand (Django's icontains: anywhere in a name)
+    ("garcía", {"Ana"}), ("GARC", {"Ana"}), ("lóp", {"Ana"}), ("ana anand", {"Bo"}), ("Young", {"Cy"}), ("zed", set()),
+])
+def test_search_by_name_finds_what_the_admin_search_found(people, term, names):
+    found = list_pages.case_search(RecoveryCase.objects.all(), term)
+    assert {c.beneficiary.first_name for c in found} == names
+    assert set(found) == default_search(term)
+
+
+def test_the_admin_search_box_uses_it(client, boss, people):
+    ana, _, _ = people
+    response = client.get(CASES, {"q": ana.beneficiary.mbi_display})
+    assert [c.pk for c in response.context["cl"].result_list] == [ana.pk]
+
+
+def test_the_caseworker_filter_offers_the_staff_with_cases(client, boss):
+    busy, idle = f.caseworker("busy"), f.caseworker("idle")
+    make_cases(2, caseworker=busy)
+    assert list(list_pages.caseworkers()) == [busy]
+    response = client.get(CASES)
+    choices = [spec for spec in response.context["cl"].filter_specs
+               if getattr(spec, "field_path", "") == "caseworker"][0]
+    assert [label for _, label in choices.lookup_choices] == ["busy"]
+    assert idle not in list_pages.caseworkers()
+
+
+# --- the paginator -----------------------------------------------------------------------------------
+
+def test_fast_pages_hold_the_same_rows_as_django_pages():
+    make_cases(7)
+    qs = RecoveryCase.objects.select_related("beneficiary").order_by("-opened_on", "-id")
+    fast, plain = pagination.FastPaginator(qs, 3), Paginator(qs, 3)
+    assert fast.count == plain.count == 7 and fast.num_pages == 3
+    for n in (1, 2, 3):
+        assert list(fast.page(n)) == list(plain.page(n))
+    with CaptureQueriesContext(connection) as q:
+        rows = list(fast.page(2))
+        [r.beneficiary.last_name for r in rows]
+    assert len(q.captured_queries) == 2  # the page's ids, then its rows with their beneficiaries
+
+
+def test_a_filtered_count_stops_at_the_cap(monkeypatch):
+    make_cases(5)
+    monkeypatch.setattr(pagination.FastPaginator, "cap", 3)
+    assert pagination.FastPaginator(RecoveryCase.objects.filter(track=Track.BENEFICIARY), 2).count == 4
+    assert pagination.FastPaginator(RecoveryCase.objects.all(), 2).count == 5  # unfiltered, small: exact
