@@ -1,8 +1,9 @@
 """Letters as PDF documents a person can print (SPEC §6).
 
 `render_letter_pdf(letter)` renders `templates/letters/<kind>.html` (each extends
-`letters/base.html`) with Django's template engine and turns the HTML into a PDF with xhtml2pdf
-(pure Python, on top of ReportLab). The text is set in DejaVu Sans, shipped in `recovery/fonts/`
+`letters/base.html`) with Django's template engine and lays the HTML out as a PDF with ReportLab's
+platypus (`letters/layout.py`; xhtml2pdf, the earlier renderer, stays as the benchmark's baseline).
+The text is set in DejaVu Sans, shipped in `recovery/fonts/`
 and embedded in every PDF, so names such as "Łukasz Nowak" print as written (the PDF base-14 fonts
 are Latin-1 only).
 
@@ -169,7 +170,18 @@ def render_letter_html(letter, *, recipient: dict | None = None) -> str:
 
 def render_letter_pdf(letter, *, recipient: dict | None = None) -> bytes:
     """The letter as a PDF. `recipient` (one of `letter.recipients`) is the addressee of this copy;
-    by default the first recipient. The other recipients are listed as copies."""
+    by default the first recipient. The other recipients are listed as copies. Laid out by
+    ReportLab's platypus from the letter's HTML (`layout`): the templates say what it says."""
+    from .layout import html_to_pdf
+
+    _register_fonts()
+    html = render_letter_html(letter, recipient=recipient)
+    return html_to_pdf(html, title=f"{letter.get_kind_display()} — case {letter.case.number}")
+
+
+def render_letter_pdf_xhtml2pdf(letter, *, recipient: dict | None = None) -> bytes:
+    """The same letter through xhtml2pdf's CSS engine (the renderer before platypus): kept as the
+    baseline `manage.py bench_letters` compares with, and for a side-by-side look at the layout."""
     from xhtml2pdf import pisa
 
     _register_fonts()
