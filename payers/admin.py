@@ -1,18 +1,19 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from recovery.admin_audit import AuditedHistoryAdmin, ReadOnlyHistoryAdmin
 
 from .models import MSPOccurrence, Payer
 
 
 @admin.register(Payer)
-class PayerAdmin(SimpleHistoryAdmin):
+class PayerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "kind", "email", "phone"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
 
 @admin.register(MSPOccurrence)
-class MSPOccurrenceAdmin(SimpleHistoryAdmin):
+class MSPOccurrenceAdmin(AuditedHistoryAdmin):
     list_display = ["beneficiary", "payer", "coverage_type", "incident_date", "coverage_start", "orm"]
     list_select_related = ["beneficiary", "payer"]
     list_filter = ["coverage_type", "orm", "injury_kind"]

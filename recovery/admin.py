@@ -9,11 +9,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 
-from . import audit, ledger, options, services, tracks
+from . import access, audit, ledger, options, services, tracks
+from .admin_audit import AuditedAdminMixin, AuditedHistoryAdmin, AuditedModelAdmin, ReadOnlyHistoryAdmin  # noqa: F401
 from .errors import CaseActionError
 from .forms import (
     FixedPercentageElectionForm,
@@ -68,27 +68,6 @@ OPERATIONS = {
                                lambda case: case.elections.filter(kind=OptionElection.Kind.SELF_CALCULATED,
                                                                   status=OptionElection.Status.ACCEPTED).exists()),
 }
-
-
-class AuditedAdminMixin:
-    """Every read of a beneficiary's data in the admin is audit-logged (SPEC §8): lists with the ids
-    shown, pages viewed, changes saved."""
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
-        if cl is not None:
-            audit.record(request, audit.A.LIST, objects=[o.pk for o in cl.result_list], channel="admin",
-                         object_type=self.model._meta.label)
-        return response
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        action = audit.A.VIEW if request.method == "GET" else audit.A.UPDATE
-        outcome = "ok" if response.status_code in (200, 302) else "denied"
-        audit.record(request, action, object_type=self.model._meta.label, object_id=object_id, outcome=outcome,
-                     channel="admin")
-        return response
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -210,7 +189,7 @@ class HistoryInline(ReadOnlyInline):
 
 
 @admin.register(RecoveryCase)
-class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
+class RecoveryCaseAdmin(AuditedHistoryAdmin):
     change_form_template = "admin/recovery/recoverycase/change_form.html"
     list_display = ["number", "track", "state", "beneficiary_name", "mbi", "caseworker", "next_due_date",
                     "overdue", "opened_on"]
@@ -349,6 +328,7 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         refusal = None
         if request.method == "GET":
             refusal = services.why_not(case, action, user=request.user, on=timezone.localdate())
+            audit.record(request, audit.A.VIEW, case, detail=f"step form {action}", channel="admin")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "original": case, "case": case, "form": form,
@@ -376,6 +356,8 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
                 note = f" Balance ${balance}." if balance is not None else ""
                 self.message_user(request, f"{label}: done.{note}", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
+        if request.method == "GET":
+            audit.record(request, audit.A.VIEW, case, detail=f"operation form {op}", channel="admin")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "original": case, "case": case, "form": form,
@@ -388,11 +370,18 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         """The work queue (issue 4): overdue, due today, due in the next 7 days — mine by default."""
         from django.contrib.auth import get_user_model
 
+        if not self.has_view_permission(request):
+            audit.record(request, audit.A.LIST, object_type=self.model._meta.label, outcome="denied",
+                         detail="work queue", channel="admin")
+            raise PermissionDenied
         who = request.GET.get("caseworker", str(request.user.pk))
-        cases = self.get_queryset(request).select_related("beneficiary", "caseworker")
+        # The cases this user may see (recovery.access), as every list does.
+        cases = access.cases_for(request.user).select_related("beneficiary", "caseworker")
         if who != "all":
             cases = cases.filter(caseworker_id=who if who.isdigit() else request.user.pk)
         sections = selectors.work_queue(cases=cases, today=timezone.localdate())
+        audit.record(request, audit.A.LIST, objects=[c.pk for _, section in sections for c in section],
+                     object_type=self.model._meta.label, detail="work queue", channel="admin")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "title": "Work queue", "sections": sections, "who": who,
@@ -419,7 +408,7 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(AuditedModelAdmin):
     list_display = ["case", "kind", "letter_date", "amount", "created_at", "pdf"]
     list_select_related = ["case"]
     list_filter = ["kind"]
@@ -460,7 +449,7 @@ class LetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(AuditedModelAdmin):
     list_display = ["case", "at", "effective_date", "actor_name", "action", "from_state", "to_state"]
     list_select_related = ["case"]
     list_filter = ["action"]
@@ -476,7 +465,7 @@ class CaseEventAdmin(admin.ModelAdmin):
         return False
 
 
-class PolicyAdmin(SimpleHistoryAdmin):
+class PolicyAdmin(ReadOnlyHistoryAdmin):
     """Supervisors maintain the effective-dated policy tables; every change is kept (django-simple-history).
     Rows are never deleted: a new figure is a new row with a later effective date."""
 
