@@ -1,14 +1,13 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from recovery.access.admin import AuditedAdminMixin
+from recovery.access.admin_audit import AuditedHistoryAdmin
 
 from .mbi import InvalidMBI, normalize_mbi
 from .models import Beneficiary
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
+class BeneficiaryAdmin(AuditedHistoryAdmin):
     list_display = ["last_name", "first_name", "mbi_display", "date_of_birth", "entitlement_basis", "state"]
     list_filter = ["entitlement_basis", "state"]
     search_fields = ["mbi", "last_name", "first_name"]
@@ -39,7 +38,7 @@ from .services import authorisation_decide  # noqa: E402
 
 
 @admin.register(ExternalProfile)
-class ExternalProfileAdmin(SimpleHistoryAdmin):
+class ExternalProfileAdmin(AuditedHistoryAdmin):
     list_display = ["user", "kind", "organisation", "payer"]
     list_filter = ["kind"]
     search_fields = ["user__username", "organisation"]
@@ -47,7 +46,7 @@ class ExternalProfileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Authorisation)
-class AuthorisationAdmin(SimpleHistoryAdmin):
+class AuthorisationAdmin(AuditedHistoryAdmin):
     """Caseworkers verify or reject the POR, CTR and letters of authority people upload (SPEC §8)."""
 
     list_display = ["kind", "holder", "case", "payer", "ctr_end_date", "status", "submitted_at", "decided_on"]

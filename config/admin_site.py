@@ -1,9 +1,19 @@
 """The admin site: staff sign in with a second factor (django-otp, TOTP) when STAFF_OTP_REQUIRED is on
-(the production settings turn it on), and every read of a case or a beneficiary is audit-logged."""
+(the production settings turn it on), and every read of a case or a beneficiary is audit-logged.
 
+Whether a session still lacks its second factor is asked of recovery.second_factor — the one check the
+API and every other page ask too (issue 9)."""
+
+import json
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import Http404
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+from recovery import second_factor
 
 
 class RecoveryAdminSite(OTPAdminSite):
@@ -13,8 +23,12 @@ class RecoveryAdminSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
-        if not settings.STAFF_OTP_REQUIRED:
-            self.login_form = admin.forms.AdminAuthenticationForm
+
+    @property
+    def login_form(self):
+        """The sign-in form asks for the one-time code whenever the second factor is required (read at each
+        request, so that the setting decides, not the moment the site was built)."""
+        return OTPAdminAuthenticationForm if settings.STAFF_OTP_REQUIRED else admin.forms.AdminAuthenticationForm
 
     def get_urls(self):
         from django.urls import path
@@ -32,9 +46,37 @@ class RecoveryAdminSite(OTPAdminSite):
         return {**super().each_context(request), **nav_context(request)}
 
     def has_permission(self, request):
-        if settings.STAFF_OTP_REQUIRED:
-            return super().has_permission(request)  # active staff *and* verified with a device
-        return admin.AdminSite.has_permission(self, request)
+        # Active staff *and*, when STAFF_OTP_REQUIRED is on, verified with a device.
+        return admin.AdminSite.has_permission(self, request) and not second_factor.lacking(request.user)
+
+
+    def autocomplete_view(self, request):
+        """The search behind autocomplete widgets (by name or MBI for beneficiaries) is a read: audited
+        with the type and ids of what it answered — never the search term (SPEC §8)."""
+        from recovery.access import audit
+
+        object_type = _autocomplete_target(request)
+        try:
+            response = super().autocomplete_view(request)
+        except (PermissionDenied, Http404):
+            audit.record(request, audit.A.LIST, object_type=object_type, detail="autocomplete", outcome="denied",
+                         channel="admin")
+            raise
+        ids = []
+        if response.status_code == 200:
+            ids = [r.get("id") for r in json.loads(response.content).get("results", [])]
+        audit.record(request, audit.A.LIST, objects=ids, object_type=object_type, detail="autocomplete",
+                     outcome="ok" if response.status_code == 200 else "denied", channel="admin")
+        return response
+
+
+def _autocomplete_target(request) -> str:
+    """The model an autocomplete request searches (the field's target), or a fixed name if it names none."""
+    try:
+        source = apps.get_model(request.GET.get("app_label", ""), request.GET.get("model_name", ""))
+        return source._meta.get_field(request.GET.get("field_name", "")).related_model._meta.label
+    except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
+        return "admin.autocomplete"
 
 
 __all__ = ["RecoveryAdminSite", "OTPAdminAuthenticationForm"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
-from simple_history.admin import SimpleHistoryAdmin
+
+from recovery.access.admin_audit import AuditedHistoryAdmin, ReadOnlyHistoryAdmin
 
 from .coordination import occurrence as coordination
 from .coordination.admin_views import who_pays_first_view
@@ -9,14 +10,14 @@ from .models import MSPOccurrence, Payer
 
 
 @admin.register(Payer)
-class PayerAdmin(SimpleHistoryAdmin):
+class PayerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "kind", "email", "phone"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
 
 @admin.register(MSPOccurrence)
-class MSPOccurrenceAdmin(StrictInputAdminMixin, SimpleHistoryAdmin):
+class MSPOccurrenceAdmin(AuditedHistoryAdmin):
     list_display = ["beneficiary", "payer", "coverage_type", "incident_date", "coverage_start", "orm"]
     list_select_related = ["beneficiary", "payer"]
     list_filter = ["coverage_type", "orm", "injury_kind"]

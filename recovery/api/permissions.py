@@ -23,10 +23,10 @@ on both: whoever may see a case sees its claims, its letters and its debt. A CTR
 history holds staff names and internal reasons: staff only, as in the admin.
 """
 
-from django.conf import settings
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
+from recovery import second_factor
 from recovery.access.checks import CaseAccess
 
 DETAIL_ROLES = frozenset({"staff", "por", "ctr", "debtor", "reporter"})
@@ -52,8 +52,9 @@ def may_operate(access: CaseAccess, roles) -> bool:
 
 
 def second_factor_required(user) -> bool:
-    """Staff sign in with a second factor when STAFF_OTP_REQUIRED is on (as in the admin, config.admin_site)."""
-    return bool(getattr(settings, "STAFF_OTP_REQUIRED", False) and user.is_authenticated and user.is_staff)
+    """Staff sign in with a second factor when STAFF_OTP_REQUIRED is on — recovery.second_factor, the one check
+    the admin site and every page ask too."""
+    return second_factor.required_for(user)
 
 
 class StaffSecondFactor(BasePermission):
@@ -69,5 +70,4 @@ class StaffSecondFactor(BasePermission):
             return True
         if not isinstance(request.successful_authenticator, SessionAuthentication):
             return True
-        is_verified = getattr(request.user, "is_verified", None)
-        return bool(is_verified and is_verified())
+        return second_factor.verified(request.user)

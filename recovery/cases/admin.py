@@ -9,7 +9,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from ..access import audit
 from ..money import ledger, options
@@ -17,6 +16,8 @@ from . import services, tracks
 from ..errors import CaseActionError
 from ..fields import StrictInputAdminMixin
 from .. import list_pages
+from ..access import checks as access
+from ..access.admin_audit import AuditedAdminMixin, AuditedHistoryAdmin, AuditedModelAdmin, ReadOnlyHistoryAdmin  # noqa: F401
 from .forms import (
     FixedPercentageElectionForm,
     PaymentForm,
@@ -185,7 +186,7 @@ class HistoryInline(ReadOnlyInline):
 
 
 @admin.register(RecoveryCase)
-class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
+class RecoveryCaseAdmin(AuditedHistoryAdmin):
     change_form_template = "admin/recovery/recoverycase/change_form.html"
     list_display = ["number", "track", "state", "beneficiary_name", "mbi", "caseworker", "next_due_date",
                     "overdue", "opened_on"]
@@ -322,6 +323,7 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         refusal = None
         if request.method == "GET":
             refusal = services.why_not(case, action, user=request.user, on=timezone.localdate())
+            audit.record(request, audit.A.VIEW, case, detail=f"step form {action}", channel="admin")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "original": case, "case": case, "form": form,
@@ -351,6 +353,8 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
                 note = f" Balance ${balance}." if balance is not None else ""
                 self.message_user(request, f"{label}: done.{note}", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
+        if request.method == "GET":
+            audit.record(request, audit.A.VIEW, case, detail=f"operation form {op}", channel="admin")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "original": case, "case": case, "form": form,
@@ -361,18 +365,23 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
 
     def queue_view(self, request):
         """The work queue (issue 4): overdue, due today, due in the next 7 days — mine by default."""
+        if not self.has_view_permission(request):
+            audit.record(request, audit.A.LIST, object_type=self.model._meta.label, outcome="denied",
+                         detail="work queue", channel="admin")
+            raise PermissionDenied
         who = request.GET.get("caseworker", str(request.user.pk))
-        cases = self.get_queryset(request).select_related("beneficiary", "caseworker")
+        # The cases this user may see (recovery.access), as every list does.
+        cases = access.cases_for(request.user).select_related("beneficiary", "caseworker")
         if who != "all":
-            cases = cases.filter(caseworker_id=who if who.isdigit() else request.user.pk)
+            cases = cases.filter(caseworker_id=who if who.isascii() and who.isdigit() else request.user.pk)
         sections = selectors.work_queue(cases=cases, today=timezone.localdate())
+        audit.record(request, audit.A.LIST, objects=[c.pk for _, section in sections for c in section],
+                     object_type=self.model._meta.label, detail="work queue", channel="admin")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "title": "Work queue", "sections": sections, "who": who,
             "caseworkers": list_pages.caseworkers(),
         }
-        audit.record(request, audit.A.LIST, objects=[c.pk for _, rows in sections for c in rows], channel="admin",
-                     object_type=self.model._meta.label, detail="work queue")
         return TemplateResponse(request, "admin/recovery/recoverycase/queue.html", context)
 
     def diagrams_view(self, request):
@@ -394,7 +403,7 @@ class RecoveryCaseAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(AuditedModelAdmin):
     list_display = ["case", "at", "effective_date", "actor_name", "action", "from_state", "to_state"]
     list_select_related = ["case"]
     list_filter = ["action"]

@@ -14,6 +14,8 @@ from .layout import RowError
 from ..models import IntakeBatch
 from .services import errors_csv
 from .tasks import confirm_batch, preview_batch
+from ..access import audit
+from ..access.admin_audit import AuditedModelAdmin
 
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -44,7 +46,7 @@ class UploadForm(forms.Form):
 
 
 @admin.register(IntakeBatch)
-class IntakeBatchAdmin(admin.ModelAdmin):
+class IntakeBatchAdmin(AuditedModelAdmin):  # the files hold MBIs and names: every read audited (SPEC §8)
     list_display = ["id", "cases_name", "claims_name", "status", "uploaded_by", "uploaded_at", "finished_at"]
     list_filter = ["status"]
     change_form_template = "admin/recovery/intakebatch/batch.html"
@@ -98,6 +100,7 @@ class IntakeBatchAdmin(admin.ModelAdmin):
             "may_confirm": batch.status == IntakeBatch.Status.PREVIEWED and self.has_add_permission(request),
             "running": batch.status in (IntakeBatch.Status.QUEUED, IntakeBatch.Status.RUNNING),
         }
+        audit.record(request, audit.A.VIEW, batch, channel="admin")  # the rows hold MBIs and names (SPEC §8)
         return TemplateResponse(request, self.change_form_template, context)
 
     def confirm_view(self, request, pk):
@@ -114,6 +117,7 @@ class IntakeBatchAdmin(admin.ModelAdmin):
         batch = self._batch(request, pk)
         from django.http import JsonResponse
 
+        audit.record(request, audit.A.VIEW, batch, channel="admin", detail="progress")
         return JsonResponse({"status": batch.status, "done": batch.done, "total": batch.total,
                              "percent": batch.percent})
 
@@ -121,6 +125,8 @@ class IntakeBatchAdmin(admin.ModelAdmin):
         batch = self._batch(request, pk)
         phase = "import" if batch.status == IntakeBatch.Status.DONE else "preview"
         rows = [RowError(e.file, e.line, e.field, e.reason, e.key) for e in batch.errors.filter(phase=phase)]
+        audit.record(request, audit.A.DOWNLOAD, batch, channel="admin", detail="error report")
         response = HttpResponse(errors_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Cache-Control"] = "no-store"
         response["Content-Disposition"] = f'attachment; filename="intake-{batch.pk}-{phase}-errors.csv"'
         return response

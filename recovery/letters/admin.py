@@ -11,10 +11,11 @@ from ..access import audit
 from ..models import Letter
 from .outbox import letter_pdf_bytes
 from .pdf import letter_filename
+from ..access.admin_audit import AuditedModelAdmin
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(AuditedModelAdmin):
     list_display = ["case", "kind", "letter_date", "amount", "created_at", "pdf"]
     list_select_related = ["case"]
     list_filter = ["kind"]

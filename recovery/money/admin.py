@@ -5,9 +5,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import ClockLength, FixedPercentageTerms, InterestRate, RecoveryThreshold, SelfCalculatedTerms
 from ..fields import StrictInputAdminMixin
+from ..access.admin_audit import ReadOnlyHistoryAdmin
 
 
-class PolicyAdmin(StrictInputAdminMixin, SimpleHistoryAdmin):
+class PolicyAdmin(StrictInputAdminMixin, ReadOnlyHistoryAdmin):
     """Supervisors maintain the effective-dated policy tables; every change is kept (django-simple-history).
     Rows are never deleted: a new figure is a new row with a later effective date."""
 

@@ -16,6 +16,7 @@ from ..cases.tracks import Track
 from . import selectors
 from ..models import Submission
 from .services import REVIEW_PERM, submission_review
+from ..access.admin_audit import AuditedModelAdmin
 
 
 def scope_from(request) -> selectors.Scope:
@@ -78,7 +79,7 @@ def worklist_view(request, admin_site):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(AuditedModelAdmin):  # shows what people sent on a case: every read audited (SPEC §8)
     """A submission's page: what was sent, the case, and the explicit "Mark reviewed" step."""
 
     change_form_template = "admin/recovery/submission/change_form.html"
