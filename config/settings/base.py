@@ -151,6 +151,7 @@ TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "1"))
 
 # Uploads: the largest file accepted (documents are checked by content, SPEC §9).
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+TOKEN_TTL_HOURS = float(env_str("TOKEN_TTL_HOURS", "12"))  # API token lifetime (issue 9 #12)
 # A whole request body larger than this is refused (413) from its Content-Length, unread (issue 9).
 MAX_REQUEST_BYTES = int(env_str("MAX_REQUEST_MB", "12")) * 1024 * 1024
 # What Django holds in memory: form fields up to 2 MB; a file over 2 MB streams to a temporary file.
@@ -219,7 +220,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "recovery.api.authentication.ExpiringTokenAuthentication",  # TOKEN_TTL_HOURS
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "recovery.pagination.FastPageNumberPagination",  # issue 10

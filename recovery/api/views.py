@@ -19,8 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, parsers, renderers, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
@@ -42,6 +41,7 @@ from recovery.portal.services import settlement_submit
 from recovery.cases.tracks import Track
 
 from . import permissions
+from .authentication import ExpiringTokenAuthentication, issue_token
 from . import serializers as s
 from .filters import CaseFilter
 
@@ -165,7 +165,7 @@ class BinaryRenderer(renderers.BaseRenderer):
 
 class ApiView(generics.GenericAPIView):
     # Token first, so that a request without credentials is answered 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, permissions.StaffSecondFactor]
     parser_classes = [parsers.JSONParser]
 
@@ -705,6 +705,27 @@ class TokenView(ObtainAuthToken):
                 raise exceptions.ValidationError(
                     {"otp_token": ["Staff give the one-time code from their device." if not code
                                    else "The one-time code is not valid."]})
-        token, _ = Token.objects.get_or_create(user=user)
+        token = issue_token(user)  # a fresh one when the old one expired (TOKEN_TTL_HOURS)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": token.key})
+
+    # DELETE is the one method here that needs credentials: the token it revokes.
+    def initialize_request(self, request, *args, **kwargs):
+        self._method = request.method
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_authenticators(self):
+        method = getattr(self, "_method", None) or getattr(getattr(self, "request", None), "method", None)
+        return [ExpiringTokenAuthentication()] if method == "DELETE" else []
+
+    @extend_schema(operation_id="token_destroy", request=None,
+                   responses={204: OpenApiResponse(description="The token is revoked"), 401: E401, 429: E429})
+    def delete(self, request, *args, **kwargs):
+        """Revoke the token this request is sent with (issue 9 #12); afterwards it is refused with 401."""
+        if not request.user.is_authenticated or request.auth is None:
+            raise exceptions.NotAuthenticated()
+        user_id = request.user.pk
+        request.auth.delete()
+        audit.record(request, A.UPDATE, channel="api", object_type="authtoken.Token", object_id=user_id,
+                     detail="revoke token")
+        return Response(status=status.HTTP_204_NO_CONTENT)
