@@ -151,6 +151,7 @@ TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "1"))
 
 # Uploads: the largest file accepted (documents are checked by content, SPEC §9).
 MAX_UPLOAD_BYTES = int(env_str("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+UPLOAD_QUOTA_BYTES = int(env_str("UPLOAD_QUOTA_MB", "200")) * 1024 * 1024  # per user per day (issue 9 #12)
 TOKEN_TTL_HOURS = float(env_str("TOKEN_TTL_HOURS", "12"))  # API token lifetime (issue 9 #12)
 # A whole request body larger than this is refused (413) from its Content-Length, unread (issue 9).
 MAX_REQUEST_BYTES = int(env_str("MAX_REQUEST_MB", "12")) * 1024 * 1024

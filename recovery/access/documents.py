@@ -3,6 +3,7 @@ against an allow-list, the size is bounded, an empty file is refused, the stored
 and the uploader's name is kept only as cleaned text. Nothing is stored when any check fails."""
 
 import hashlib
+from datetime import datetime, time, timedelta
 import re
 import unicodedata
 
@@ -45,6 +46,35 @@ def _size_text(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)} KB"
 
 
+def upload_quota_bytes() -> int:
+    return getattr(settings, "UPLOAD_QUOTA_BYTES", 200 * 1024 * 1024)
+
+
+def uploaded_today(actor) -> int:
+    """Bytes `actor` uploaded today, by the contractor's calendar day (TIME_ZONE)."""
+    from django.db.models import Sum
+
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return (UploadedDocument.objects.filter(uploaded_by=actor, uploaded_at__gte=start,
+                                            uploaded_at__lt=start + timedelta(days=1))
+            .aggregate(total=Sum("size"))["total"] or 0)
+
+
+def _check_quota(actor, size: int, field: str) -> None:
+    """UPLOAD_QUOTA_MB per user per day (issue 9 #12). The user's row is locked (PostgreSQL) so that two
+    uploads at once cannot both fit under what is left."""
+    if actor is None or not getattr(actor, "pk", None):
+        return
+    type(actor)._default_manager.select_for_update().filter(pk=actor.pk).first()
+    quota = upload_quota_bytes()
+    used = uploaded_today(actor)
+    if used + size > quota:
+        left = max(quota - used, 0)
+        raise CaseActionError(f"The daily upload limit of {_size_text(quota)} per person is reached "
+                              f"({_size_text(left) if left else 'nothing'} left today): try again tomorrow.",
+                              field=field)
+
+
 @transaction.atomic
 def document_store(*, uploaded, purpose: str, actor, case=None, field: str = "document") -> UploadedDocument:
     """Check and store one uploaded file (a Django UploadedFile or anything with .name, .size, .read)."""
@@ -75,6 +105,7 @@ def document_store(*, uploaded, purpose: str, actor, case=None, field: str = "do
                               f"'{extension or 'no type'}': it is not what it claims to be.", field=field)
     if content_type == "application/pdf" and b"%%EOF" not in data[-2048:]:
         raise CaseActionError("The PDF is incomplete or damaged.", field=field)
+    _check_quota(actor, len(data), field)
     from django.core.files.base import ContentFile
 
     doc = UploadedDocument(case=case, purpose=purpose, original_name=name, content_type=content_type,
