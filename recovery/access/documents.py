@@ -65,7 +65,9 @@ def _check_quota(actor, size: int, field: str) -> None:
     uploads at once cannot both fit under what is left."""
     if actor is None or not getattr(actor, "pk", None):
         return
-    type(actor)._default_manager.select_for_update().filter(pk=actor.pk).first()
+    from django.contrib.auth import get_user_model
+
+    get_user_model()._default_manager.select_for_update().filter(pk=actor.pk).first()
     quota = upload_quota_bytes()
     used = uploaded_today(actor)
     if used + size > quota:

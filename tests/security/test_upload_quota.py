@@ -95,3 +95,14 @@ def test_the_api_refuses_past_the_quota_naming_file(settings, quota_10kb):
     assert response.status_code == 400
     assert list(response.json()) == ["file"] and "daily upload limit" in response.json()["file"][0]
     assert UploadedDocument.objects.count() == 1 and len(stored_files(settings)) == 1
+
+
+def test_a_lazy_request_user_is_counted_too(settings, quota_10kb):
+    """Pages hand document_store request.user as it is: a lazy object (the quota must not trip on it)."""
+    from django.utils.functional import SimpleLazyObject
+
+    user = f.caseworker()
+    lazy = SimpleLazyObject(lambda: user)
+    document_store(uploaded=upload(9 * KB), purpose="settlement", actor=lazy)
+    with pytest.raises(CaseActionError):
+        document_store(uploaded=upload(2 * KB), purpose="settlement", actor=lazy)
