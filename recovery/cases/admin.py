@@ -408,6 +408,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return TemplateResponse(request, "admin/recovery/recoverycase/queue.html", context)
 
     def diagrams_view(self, request):
+        if not self.has_view_permission(request):  # a caseworker page: staff with no case permission get none
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "title": "Recovery tracks",
