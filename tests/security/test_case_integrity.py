@@ -99,3 +99,18 @@ def test_a_supervisor_reaches_the_periodic_tasks_and_a_caseworker_does_not(world
         assert sup.has_perm(f"django_celery_beat.view_{model}"), model
     assert sup.has_perm("django_celery_beat.change_periodictask")
     assert Permission.objects.filter(codename="view_periodictask").exists()
+
+
+def test_the_api_refuses_the_system_user_or_a_staff_user_without_a_role_as_caseworker(world):
+    from tests.api.conftest import client_for
+
+    api = client_for(world.caseworker)
+    url = f"/api/cases/{world.main.pk}/"
+    for wrong in (system_user(), f.user("no-role-staff"), world.por):
+        response = api.patch(url, {"caseworker": wrong.pk}, format="json")
+        assert response.status_code == 400 and "caseworker" in response.json(), wrong.username
+    world.main.refresh_from_db()
+    assert world.main.caseworker == world.caseworker
+    assert api.patch(url, {"caseworker": world.supervisor.pk}, format="json").status_code == 200
+    world.main.refresh_from_db()
+    assert world.main.caseworker == world.supervisor
