@@ -1,5 +1,6 @@
 """Staff roles as Django groups (SPEC §1): what a caseworker and a supervisor may do."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 CASEWORKER = "caseworker"
@@ -23,6 +24,8 @@ _WORK = {
         "recoverythreshold": ["view"], "fixedpercentageterms": ["view"], "selfcalculatedterms": ["view"],
         "interestrate": ["view"], "clocklength": ["view"],
         "intakebatch": ["view", "add"],
+        # The papers an attorney or insurer uploads on a case are what the caseworker reviews (issue 9).
+        "uploadeddocument": ["view"],
     },
 }
 _POLICY = ["view", "add", "change"]
@@ -34,7 +37,21 @@ _SUPERVISE = {
         "recoverythreshold": _POLICY, "fixedpercentageterms": _POLICY, "selfcalculatedterms": _POLICY,
         "interestrate": _POLICY, "clocklength": _POLICY,
     },
+    # The periodic jobs (README "Periodic jobs"): a supervisor sees and adjusts them (issue 9).
+    "django_celery_beat": {
+        "periodictask": ["view", "change"], "intervalschedule": ["view", "change"],
+        "crontabschedule": ["view", "change"], "solarschedule": ["view", "change"],
+        "clockedschedule": ["view", "change"],
+    },
 }
+
+
+def case_workers():
+    """The people a case may be assigned to: active staff in the caseworker or supervisor group — never
+    an attorney, an insurer contact or the system user the jobs act as (issue 9)."""
+    User = get_user_model()
+    return (User.objects.filter(is_active=True, is_staff=True, groups__name__in=[CASEWORKER, SUPERVISOR])
+            .distinct().order_by("username"))
 
 
 def _codenames(spec):

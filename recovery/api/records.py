@@ -38,6 +38,14 @@ def _pk(queryset, **kw):
         queryset=queryset, pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kw)
 
 
+def _case_worker_field():
+    """A case's caseworker: an active caseworker or supervisor, never the system user (issue 9)."""
+    from ..access.roles import case_workers
+
+    return _pk(case_workers(), required=False, allow_null=True, error_messages={
+        "does_not_exist": "Choose an active caseworker or supervisor; user {pk_value} does not work cases."})
+
+
 def validation_errors(exc: ValidationError) -> dict:
     if hasattr(exc, "error_dict"):
         return {views.NON_FIELD if k == "__all__" else k: v for k, v in exc.message_dict.items()}
@@ -125,10 +133,7 @@ class CaseOpenSerializer(Strict, serializers.Serializer):
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
-        from django.contrib.auth import get_user_model
-
-        self.fields["caseworker"] = _pk(get_user_model().objects.filter(is_staff=True, is_active=True),
-                                        required=False, allow_null=True)
+        self.fields["caseworker"] = _case_worker_field()
 
 
 class CaseCorrectSerializer(Strict, serializers.Serializer):
@@ -136,10 +141,7 @@ class CaseCorrectSerializer(Strict, serializers.Serializer):
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
-        from django.contrib.auth import get_user_model
-
-        self.fields["caseworker"] = _pk(get_user_model().objects.filter(is_staff=True, is_active=True),
-                                        required=False, allow_null=True)
+        self.fields["caseworker"] = _case_worker_field()
 
 
 class CaseOpenedSerializer(Strict, serializers.ModelSerializer):

@@ -17,6 +17,7 @@ from ..errors import CaseActionError
 from ..fields import StrictInputAdminMixin
 from .. import list_pages
 from ..access import checks as access
+from ..access import roles
 from ..access.admin_audit import AuditedAdminMixin, AuditedHistoryAdmin, AuditedModelAdmin, ReadOnlyHistoryAdmin  # noqa: F401
 from .forms import (
     FixedPercentageElectionForm,
@@ -235,6 +236,28 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         refund = f"; refund owed ${b.refund_owed}" if b.refund_owed else ""
         return f"${b.total} (principal ${b.principal}, interest ${b.interest}{refund})"
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """The caseworker is chosen among the active caseworkers and supervisors (any other user is
+        refused, naming the field); an MSP occurrence is shown with its beneficiary's name (issue 9)."""
+        if db_field.name == "caseworker":
+            kwargs["queryset"] = roles.case_workers()
+            kwargs["error_messages"] = {"invalid_choice": "Choose an active caseworker or supervisor; "
+                                                          "that user does not work cases."}
+        if db_field.name == "occurrence":
+            kwargs["queryset"] = db_field.related_model.objects.select_related("beneficiary", "payer")
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = lambda occ: f"{occ.beneficiary.full_name} — {occ}"
+            return field
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The add form lists the MSP occurrences with their beneficiaries' names: a read, audited (SPEC §8)."""
+        response = super().add_view(request, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit.record(request, audit.A.LIST, object_type="payers.MSPOccurrence", channel="admin",
+                         detail="occurrence choices on the case add form")
+        return response
+
     def get_fieldsets(self, request, obj=None):
         return self.add_fieldsets if obj is None else self.fieldsets
 
@@ -385,6 +408,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return TemplateResponse(request, "admin/recovery/recoverycase/queue.html", context)
 
     def diagrams_view(self, request):
+        if not self.has_view_permission(request):  # a caseworker page: staff with no case permission get none
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta, "title": "Recovery tracks",
