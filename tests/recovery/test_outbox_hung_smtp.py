@@ -69,3 +69,42 @@ def test_a_claimed_delivery_is_not_taken_by_another_relay_while_it_is_sent(db, s
     assert during == [(False, False)]
     print_d.refresh_from_db()
     assert (print_d.status, print_d.attempts) == ("sent", 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hung_smtp_server_holds_no_database_lock_and_the_timeout_ends_the_wait(settings, print_queue):
+    """A real socket that accepts and never greets: while the relay waits on it, another connection can
+    lock the delivery row at once (NOWAIT) — the claim was committed before the send. EMAIL_TIMEOUT ends
+    the wait; the failure is recorded and the delivery waits for its retry. (Before issue 9 the row was
+    locked for the whole send.)"""
+    w = Walk(Track.PLAN)
+    w.act("issue_cpn")
+    letter = w.case.letters.get()
+    delivery = LetterDelivery.objects.create(letter=letter, recipient="Plan", role="debtor", channel="email",
+                                             address="claims@plan.example")
+
+    def try_lock():
+        try:
+            with transaction.atomic():
+                LetterDelivery.objects.select_for_update(nowait=True).get(pk=delivery.pk)
+            return "free"
+        except Exception as exc:  # noqa: BLE001 — the lock is held: what the test must not see
+            return f"locked: {type(exc).__name__}"
+
+    server = HungSMTPServer(try_lock)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 3
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        started = time.monotonic()
+        assert outbox.deliver(delivery.pk) is False
+        waited = time.monotonic() - started
+    finally:
+        server.close()
+    assert server.seen == ["free"]
+    assert waited < 30  # bounded by EMAIL_TIMEOUT, not by Celery's hard limit
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert "timed out" in delivery.last_error.lower() or "timeout" in delivery.last_error.lower()
+    assert delivery.next_attempt_at is not None
