@@ -107,7 +107,7 @@ class WhoPaysFirstInputSerializer(serializers.Serializer):
 PAYERS = [str(p) for p in PAYER_LABELS]
 
 
-class PayerSerializer(serializers.Serializer):
+class PayerInOrderSerializer(serializers.Serializer):
     payer = serializers.ChoiceField(choices=PAYERS)
     label = serializers.CharField()
 
@@ -127,7 +127,7 @@ class WhoPaysFirstSerializer(serializers.Serializer):
     primary_label = serializers.CharField()
     secondary = serializers.ChoiceField(choices=PAYERS, allow_null=True, help_text="Who pays next (or null)")
     secondary_label = serializers.CharField(allow_null=True)
-    order = PayerSerializer(many=True, help_text="Everyone who pays, first to last")
+    order = PayerInOrderSerializer(many=True, help_text="Everyone who pays, first to last")
     rule_id = serializers.CharField(help_text="The rule that decided who pays first (e.g. T1.2: CRS Table 1)")
     rule = serializers.CharField()
     applied = AppliedRuleSerializer(many=True, help_text="Every rule applied")

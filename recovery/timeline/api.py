@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from ..api.views import A, CASE_ID, READ_ERRORS, ApiView
 from ..cases.services import today
+from ..models import RecoveryCase
 from .predict import case_timeline
 
 
@@ -25,6 +26,8 @@ class CaseTimelineView(ApiView):
     what would stop it. Assumes no payment, response, review or hold from now on."""
 
     serializer_class = PredictionSerializer
+    queryset = RecoveryCase.objects.none()  # for the schema; the case is read through visible_case
+    pagination_class = None  # a handful of steps, answered whole (and so described in the schema)
 
     @extend_schema(operation_id="cases_timeline_list", responses={200: PredictionSerializer(many=True), **READ_ERRORS})
     def get(self, request, pk):

@@ -14,6 +14,7 @@ Run it alone with:  .venv/bin/python -m pytest tests/api/test_schemathesis.py -q
 import os
 
 import pytest
+from hypothesis.errors import Unsatisfiable
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
@@ -115,7 +116,13 @@ def test_no_operation_answers_with_a_server_error(world, wsgi_app, capsys):
                     if any(title != REJECTED for title in titles_of(exc)):
                         other_findings.setdefault(key, describe(exc))
 
-            call()
+            try:
+                call()
+            except Unsatisfiable:
+                # An operation with no parameters and no body (DELETE /api/token/) has no invalid input
+                # to generate; in positive mode there is always one, so there it is a real failure.
+                if mode != GenerationMode.NEGATIVE:
+                    raise
 
     with capsys.disabled():
         print(f"\nschemathesis: {len(operations)} operations, {calls['n']} calls, "
