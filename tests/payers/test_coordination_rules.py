@@ -1,7 +1,7 @@
 """Who pays first (SPEC §7): every row of CRS Tables 1–3, the ESRD dates and edges, employer sizes, the
 120-day rule and the WCMSA thresholds — worked by hand from seeds/crs-msp-coordination-of-benefits.txt."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -301,7 +301,7 @@ def test_month_arithmetic_keeps_to_the_calendar():
 
 
 @pytest.mark.parametrize(("situation", "field"), [
-    (dict(on=ON, date_of_birth=date(2027, 1, 1)), "date_of_birth"),
+    (dict(on=ON, date_of_birth=ON + timedelta(days=200)), "date_of_birth"),  # born after the day asked about
     (dict(on=ON, date_of_birth=date(1990, 1, 1)), "date_of_birth"),  # under 65, no disability, no ESRD
     (dict(**AGED, **WORK), "employer_size"),
     (dict(**AGED, **WORK, employer_size=-1), "employer_size"),
