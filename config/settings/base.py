@@ -194,7 +194,7 @@ if REDIS_URL:
                                        "max_retries": 0}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -202,6 +202,9 @@ else:
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Fanout exchanges (remote control, pidbox): kombu's default is ./control in the working
+        # directory, which left broker state inside the source tree.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 # A web request must not hang on a broker that is down: no publish retries, short connect timeouts.
