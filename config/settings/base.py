@@ -172,6 +172,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# collectstatic fills it for gunicorn; made here so whitenoise has a directory before that (it warns on
+# every handler start otherwise, e.g. once per test client).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"  # letters and uploads; never served by a public URL
 PRINT_QUEUE_DIR = env_str("PRINT_QUEUE_DIR", str(VAR_DIR / "print-queue"))
