@@ -404,8 +404,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
                 case.refresh_from_db()
             else:
                 audit.record(request, audit.A.ACT, case, detail=action, channel="admin")
-                self.message_user(request, f"{tracks.ACTION_LABELS[action]}: done. The case is now "
-                                           f"'{case.get_state_display()}'.", messages.SUCCESS)
+                self.message_user(request, f"{tracks.ACTION_LABELS[action]} on case {case.number}: done. The case "
+                                           f"is now '{case.get_state_display()}'.", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
         refusal = None
         if request.method == "GET":
@@ -438,7 +438,7 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
                 case.refresh_from_db()
                 balance = services.debt_balance(case=case).total if case.demand_date else None
                 note = f" Balance {money(balance)}." if balance is not None else ""
-                self.message_user(request, f"{label}: done.{note}", messages.SUCCESS)
+                self.message_user(request, f"{label} on case {case.number}: done.{note}", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
         if request.method == "GET":
             audit.record(request, audit.A.VIEW, case, detail=f"operation form {op}", channel="admin")
