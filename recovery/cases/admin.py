@@ -146,6 +146,7 @@ class ClaimInline(StrictInputAdminMixin, admin.TabularInline):
 
 class SettlementInline(StrictInputAdminMixin, admin.StackedInline):
     model = Settlement
+    template = "admin/recovery/recoverycase/stacked.html"
     extra = 0
     max_num = 1
     can_delete = False
@@ -244,8 +245,10 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = FastPaginator  # no COUNT(*) over a million cases on every page (issue 10)
-    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, DocumentInline, LetterInline,
-               LedgerInline, HistoryInline]
+    # The documents uploaded on the case are listed with the authorisations' in the page's Documents
+    # section (steps.case_documents), with download; DocumentInline stays for other pages.
+    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, LetterInline, LedgerInline,
+               HistoryInline]
     readonly_fields = ["number", "state", "rar_date", "cpl_date", "cpn_date", "payment_notice_date",
                        "response_date", "termination_date", "demand_date", "demand_amount_money",
                        "demand_without_reduction", "itr_date", "referral_notice_date", "referral_date",

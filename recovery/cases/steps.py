@@ -57,8 +57,9 @@ def case_steps(*, case: RecoveryCase, user, on: date | None = None) -> list[Step
     for action in _track_actions(case.track):
         if action in here:
             continue
-        reason = why_not(case, action, user=user, on=on, table=table) or ""
-        reason = f"{reason} It is taken from {_starts_from(case.track, action)}."
+        # The service refuses it (why_not: "not possible while the case is …", the track table has no such
+        # edge from here); the page says it shorter, with the states it is taken from.
+        reason = f"Taken from {_starts_from(case.track, action)}; the case is '{case.get_state_display()}'."
         out.append(StepOption(action, tracks.ACTION_LABELS[action], False, reason, False))
     return out
 

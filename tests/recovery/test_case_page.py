@@ -63,9 +63,10 @@ def test_after_the_rar_with_no_related_claim_issue_cpl_is_greyed_with_the_guards
     assert listed["close_no_recovery"].allowed  # a caseworker may close a pre-demand case
     demand = listed["issue_demand"]
     assert not demand.from_here and not demand.allowed
-    assert demand.reason == ("'Issue demand' is not possible while the case is 'RAR letter issued' on the "
-                             "Beneficiary NGHP recovery (BCRC) track. It is taken from 'Conditional payment "
-                             "notice issued', 'Settlement reported'.")
+    assert demand.reason == ("Taken from 'Conditional payment notice issued', 'Settlement reported'; the case is "
+                             "'RAR letter issued'.")
+    assert services.why_not(case, "issue_demand", user=worker, on=services.today()).startswith(
+        "'Issue demand' is not possible while the case is 'RAR letter issued'")
     # Every step of the beneficiary track is listed, each once; the allowed ones are the service's.
     track_actions = {a for a, _, _ in tracks.EDGES[case.track]}
     assert set(listed) == track_actions and len(listed) == len(steps.case_steps(case=case, user=worker))
@@ -98,8 +99,9 @@ def test_a_supervisor_sees_hold_as_a_button_and_on_hold_every_other_step_is_grey
     here = steps.steps_from_here(case=case, user=boss)
     assert [(a, allowed) for a, _, allowed, _ in here] == [("resume", True)]
     cpl = next(s for s in steps.case_steps(case=case, user=boss) if s.action == "issue_cpl")
-    assert cpl.reason.startswith("'Issue conditional payment letter' is not possible while the case is 'On hold'")
-    assert cpl.reason.endswith("It is taken from 'RAR letter issued'.")
+    assert cpl.reason == "Taken from 'RAR letter issued'; the case is 'On hold'."
+    assert [s.reason for s in steps.case_steps(case=case, user=boss) if s.action == "put_on_hold"] == [
+        "Taken from any open state; the case is 'On hold'."]
 
 
 # --- the demand preview ------------------------------------------------------------------------------
