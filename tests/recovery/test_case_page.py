@@ -357,3 +357,59 @@ def test_the_submission_review_page_is_well_formed_and_its_form_holds_its_button
     assert len(admin_form) == 1 and admin_form[0]["submit_rows"] == 1
     assert review[0]["action"] == reverse("admin:recovery_submission_review", args=[sub.pk])
     assert f"on case {case.number}" in html  # the page's title names the case number, not its id
+
+
+# --- every money input reads money the one way --------------------------------------------------------------
+
+
+def _form_classes():
+    import importlib
+    import inspect
+
+    from django import forms
+
+    for name in ["recovery.cases.forms", "recovery.portal.forms", "recovery.money.calculator_forms",
+                 "payers.coordination.forms"]:
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.BaseForm) and cls.__module__ == name and getattr(cls, "base_fields", None):
+                yield cls
+
+
+def test_every_money_input_of_every_form_and_admin_reads_dollars_with_or_without_dollar_sign_and_commas(rf):
+    from django import forms
+    from django.contrib import admin as django_admin
+
+    from recovery.fields import MoneyField, StrictDecimalField
+
+    seen = 0
+    for cls in _form_classes():
+        for name, field in cls.base_fields.items():
+            if isinstance(field, forms.DecimalField):
+                assert isinstance(field, (MoneyField, StrictDecimalField)), f"{cls.__name__}.{name}"
+                if isinstance(field, MoneyField):
+                    seen += 1
+                    assert field.clean("$12,345.67") == field.clean("12345.67") == Decimal("12345.67"), name
+    request = rf.get("/")
+    request.user = f.supervisor("boss")
+    for model, model_admin in django_admin.site._registry.items():
+        for owner in [model_admin, *[i(model, django_admin.site) for i in model_admin.inlines]]:
+            shown = owner.fields or [f.name for f in owner.model._meta.concrete_fields]
+            names = {n for item in shown for n in (item if isinstance(item, (list, tuple)) else [item])}
+            typed = names - set(owner.readonly_fields)  # the inputs a person types into
+            for db_field in owner.model._meta.concrete_fields:
+                if db_field.get_internal_type() == "DecimalField" and db_field.decimal_places == 2 \
+                        and not db_field.choices and db_field.name in typed:
+                    formfield = owner.formfield_for_dbfield(db_field, request)
+                    assert isinstance(formfield, MoneyField), f"{type(owner).__name__}.{db_field.name}"
+                    seen += 1
+    assert seen >= 15  # payments, refunds, elections, calculators, portal settlement, claims, settlement, policy
+
+
+def test_the_letters_list_shows_amounts_as_money(client):
+    worker = f.caseworker("cw")
+    case = at_settlement(worker)
+    services.case_act(case=case, action="issue_demand", actor=worker, on=services.today())
+    client.force_login(f.supervisor("boss"))
+    html = client.get(reverse("admin:recovery_letter_changelist")).content.decode()
+    assert "$1,333.33" in html and ">1333.33<" not in html
