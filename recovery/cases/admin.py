@@ -494,12 +494,28 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return TemplateResponse(request, "admin/recovery/recoverycase/diagrams.html", context)
 
 
+class EventActionFilter(admin.SimpleListFilter):
+    """The history filtered by what happened, in words (the track table's labels; no DISTINCT over the history)."""
+    title = "what happened"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return list(tracks.EVENT_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(CaseEvent)
 class CaseEventAdmin(AuditedModelAdmin):
-    list_display = ["case", "at", "effective_date", "actor_name", "action", "from_state", "to_state"]
+    list_display = ["case", "at", "effective_date", "actor_name", "what", "from_state", "to_state"]
     list_select_related = ["case"]
-    list_filter = ["action"]
+    list_filter = [EventActionFilter]
     search_fields = ["case__number", "actor_name"]
+
+    @admin.display(description="what happened", ordering="action")
+    def what(self, obj):
+        return tracks.event_label(obj.action)  # "CPL issued", never the internal code
 
     def has_add_permission(self, request):
         return False

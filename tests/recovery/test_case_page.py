@@ -413,3 +413,34 @@ def test_the_letters_list_shows_amounts_as_money(client):
     client.force_login(f.supervisor("boss"))
     html = client.get(reverse("admin:recovery_letter_changelist")).content.decode()
     assert "$1,333.33" in html and ">1333.33<" not in html
+
+
+# --- case numbers where a person reads a case ------------------------------------------------------------
+
+
+def test_run_deadlines_names_cases_by_number_and_steps_in_words():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.recovery.test_sweeps import at_demand
+
+    on = services.today() - timedelta(days=95)
+    w = at_demand("beneficiary", on)
+    out = StringIO()
+    call_command("run_deadlines", "--dry-run", stdout=out)
+    assert f"  case {w.case.number}: would issue intent to refer on {on + timedelta(days=90)}" in out.getvalue()
+    out = StringIO()
+    call_command("run_deadlines", stdout=out)
+    text = out.getvalue()
+    assert f"  case {w.case.number}: Intent to refer issued on {on + timedelta(days=90)}" in text
+    assert f"case {w.case.pk}:" not in text and "issue_itr" not in text
+
+
+def test_the_history_list_reads_in_words(client):
+    worker = f.caseworker("cw")
+    case = at_rar(worker, claims=["10.00"])
+    client.force_login(f.supervisor("boss"))
+    html = client.get(reverse("admin:recovery_caseevent_changelist"), {"q": case.number}).content.decode()
+    assert "RAR letter issued" in html and "MSP occurrence posted" in html
+    assert ">issue_rar<" not in html and ">post_occurrence<" not in html
