@@ -444,3 +444,8 @@ def test_the_history_list_reads_in_words(client):
     html = client.get(reverse("admin:recovery_caseevent_changelist"), {"q": case.number}).content.decode()
     assert "RAR letter issued" in html and "MSP occurrence posted" in html
     assert ">issue_rar<" not in html and ">post_occurrence<" not in html
+
+
+def test_an_interest_rate_reads_as_a_percentage_in_its_title():
+    assert str(InterestRate(annual_rate=Decimal("0.11500"), effective_from=date(2023, 7, 17))) == "11.50% from 2023-07-17"
+    assert str(InterestRate(annual_rate=Decimal("0.12125"), effective_from=date(2024, 1, 1))) == "12.125% from 2024-01-01"
