@@ -136,12 +136,20 @@ class ClaimInline(StrictInputAdminMixin, admin.TabularInline):
     fields = ["claim_number", "provider_name", "provider_npi", "service_from", "service_to", "diagnosis_codes",
               "amount_paid", "paid_date", "status"]
 
+    amount_paid_money = money_column("amount_paid", "Medicare paid")
+
     def has_change_permission(self, request, obj=None):
         # Claims are worked until the demand; after it the demand's computation is fixed.
         return obj is None or obj.demand_date is None
 
     def has_add_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        return _money_when_fixed(self, super().get_fields(request, obj), request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return _money_readonly(self, super().get_readonly_fields(request, obj), request, obj)
 
 
 class SettlementInline(StrictInputAdminMixin, admin.StackedInline):
@@ -153,11 +161,42 @@ class SettlementInline(StrictInputAdminMixin, admin.StackedInline):
     fields = [("settlement_date", "received_on", "source"), ("gross_amount", "attorney_fees", "other_costs"),
               ("costs_borne_by_beneficiary", "claim_was_disputed", "other_settlement_expected")]
 
+    gross_amount_money = money_column("gross_amount", "gross amount")
+    attorney_fees_money = money_column("attorney_fees", "attorney fees")
+    other_costs_money = money_column("other_costs", "other procurement costs")
+
     def has_change_permission(self, request, obj=None):
         return obj is None or obj.demand_date is None
 
     def has_add_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return [(name, {**opts, "fields": _money_when_fixed(self, opts["fields"], request, obj)})
+                for name, opts in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _money_readonly(self, super().get_readonly_fields(request, obj), request, obj)
+
+
+def _money_when_fixed(inline, fields, request, obj):
+    """Once the inline is read-only (after the demand), its money fields are shown as $12,345.67."""
+    if inline.has_change_permission(request, obj):
+        return fields
+
+    def swap(name):
+        if isinstance(name, (list, tuple)):
+            return type(name)(swap(n) for n in name)
+        return f"{name}_money" if hasattr(inline, f"{name}_money") else name
+
+    return [swap(f) for f in fields]
+
+
+def _money_readonly(inline, readonly, request, obj):
+    if inline.has_change_permission(request, obj):
+        return readonly
+    return [*readonly, *(name for name in dir(type(inline)) if name.endswith("_money"))]
 
 
 class DisputeInline(ReadOnlyInline):

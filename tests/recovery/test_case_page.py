@@ -214,6 +214,13 @@ def test_the_case_page_shows_the_demand_and_balance_as_money_and_the_documents_w
     client.force_login(worker)
     html = client.get(change_url(case)).content.decode()
     assert "$1,333.33 (principal $1,333.33, interest $0.00)" in html
+    # After the demand the claims and the settlement are fixed, and read as money.
+    claims = html[html.index('id="claims-group"'):]
+    claims = claims[:claims.index("</fieldset>")]
+    assert "<p>$1,200.00</p>" in claims and "<p>$800.00</p>" in claims and "1200.00" not in claims
+    settlement = html[html.index('id="settlement-group"'):]
+    settlement = settlement[:settlement.index("</fieldset>")]
+    assert "$30,000.00" in settlement and "$10,000.00" in settlement and "30000.00" not in settlement
     demand = html[html.index("field-demand_amount_money"):]
     assert "$1,333.33" in demand[:demand.index("</div>", demand.index("readonly"))]
     docs = html[html.index('id="case-documents"'):]
