@@ -426,6 +426,7 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         form_class = form_for(action)
         form = form_class(request.POST or None, case=case)
         preview = None
+        previewing = action == "issue_demand" and "_preview" in request.POST  # "Preview for this date"
         if action == "issue_demand":
             # Issue demand shows the whole computation before it commits (SPEC §5.2/§5.3): the page
             # previews the demand for the date in the form; a POST whose date or amount differs from
@@ -434,10 +435,10 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
             preview = demand_preview(case, on)
             if form.is_bound and form.is_valid() and preview.error:
                 form.add_error(None, preview.error)
-            elif form.is_bound and form.is_valid() and not preview_matches(request.POST, preview):
+            elif form.is_bound and not previewing and form.is_valid() and not preview_matches(request.POST, preview):
                 form.add_error(None, f"The demand dated {on:%Y-%m-%d} comes to {money(preview.amount)}: check the "
-                                     f"computation below, then press '{tracks.ACTION_LABELS[action]}' again.")
-        if request.method == "POST" and form.is_valid():
+                                     f"computation above, then press '{tracks.ACTION_LABELS[action]}' again.")
+        if request.method == "POST" and not previewing and form.is_valid():
             try:
                 services.case_act(case=case, action=action, actor=request.user,
                                   expected_state=form.cleaned_data["expected_state"], **form.service_params())

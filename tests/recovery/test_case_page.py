@@ -136,6 +136,13 @@ def test_the_demand_preview_shows_the_whole_computation_and_issue_demand_commits
     assert unread.status_code == 200 and "comes to $1,333.33" in unread.content.decode()
     assert RecoveryCase.objects.get(pk=case.pk).state == State.SETTLEMENT_REPORTED
 
+    # "Preview for this date": another date's figures, and nothing issued.
+    earlier = today - timedelta(days=1)
+    previewed = client.post(act_url(case, "issue_demand"), {**form, "on": earlier.isoformat(), "_preview": "1"})
+    assert previewed.status_code == 200 and "comes to" not in previewed.content.decode()
+    assert f'name="preview_on" value="{earlier.isoformat()}"' in previewed.content.decode()
+    assert RecoveryCase.objects.get(pk=case.pk).state == State.SETTLEMENT_REPORTED
+
     # A claim added after the preview: the preview read is stale, the new figure is shown, nothing issued.
     f.claim(case, amount_paid=Decimal("1200.00"))  # 3,200 − 10,000 × 3,200 ÷ 30,000 (1,066.67) = 2,133.33
     stale = client.post(act_url(case, "issue_demand"),
