@@ -463,3 +463,32 @@ def test_the_history_list_reads_in_words(client):
 def test_an_interest_rate_reads_as_a_percentage_in_its_title():
     assert str(InterestRate(annual_rate=Decimal("0.11500"), effective_from=date(2023, 7, 17))) == "11.50% from 2023-07-17"
     assert str(InterestRate(annual_rate=Decimal("0.12125"), effective_from=date(2024, 1, 1))) == "12.125% from 2024-01-01"
+
+
+def test_the_case_page_sections_have_no_inline_style_or_script_and_constant_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    worker = f.caseworker("cw")
+    case = at_settlement(worker)
+    client.force_login(worker)
+    client.get(change_url(case))  # warm caches
+    with CaptureQueriesContext(connection) as few:
+        html = client.get(change_url(case)).content.decode()
+    for section in ['id="case-actions"', 'id="case-documents"', 'id="events-group"', 'id="claims-group"']:
+        part = html[html.index(section):]
+        part = part[:part.index("</fieldset>")]
+        assert "style=" not in part and "<script" not in part and " on" + "click=" not in part, section
+    boss = f.supervisor("boss")
+    for n in range(12):  # more claims and more history rows: the same number of queries
+        f.claim(case, amount_paid=Decimal("10.00"))
+        services.case_act(case=case, action="put_on_hold" if n % 2 == 0 else "resume", actor=boss,
+                          on=date(2023, 6, 6), reason="Waiting for records")
+        case.refresh_from_db()
+    assert case.events.count() >= 17 and case.state == State.SETTLEMENT_REPORTED
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(change_url(case)).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries][-10:]
+    page = client.get(act_url(case, "issue_demand")).content.decode()
+    part = page[page.index('id="demand-preview"'):]
+    assert "style=" not in part[:part.index("</section>")]
