@@ -53,8 +53,9 @@ class PercentField(forms.Field):
                                   code="invalid")
         number = Decimal(match["number"])
         if -number.as_tuple().exponent > self.percent_places:
+            example = "12" + (f".{'125'[:self.percent_places]}" if self.percent_places else "")
             raise ValidationError(f"{label}: at most {self.percent_places} decimal places in a percentage "
-                                  f"(e.g. 12.125%).", code="max_decimal_places")
+                                  f"(e.g. {example}%).", code="max_decimal_places")
         if number > 100:
             raise ValidationError(f"{label} is at most 100% (you typed {match['number']}%).", code="max_value")
         return (number / 100).quantize(Decimal(1).scaleb(-self.fraction_places))

@@ -492,3 +492,20 @@ def test_the_case_page_sections_have_no_inline_style_or_script_and_constant_quer
     page = client.get(act_url(case, "issue_demand")).content.decode()
     part = page[page.index('id="demand-preview"'):]
     assert "style=" not in part[:part.index("</section>")]
+
+
+def test_the_fixed_percentage_terms_are_typed_as_a_percentage_too(client):
+    from recovery.models import FixedPercentageTerms
+
+    client.force_login(f.supervisor("boss"))
+    url = reverse("admin:recovery_fixedpercentageterms_add")
+    base = {"effective_from": "2027-08-01", "settlement_cap": "$12,500.00", "source": "CMS notice"}
+    refused = client.post(url, {**base, "percentage": "25.125"})  # the column holds 0.2512, not 0.25125
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["percentage"] == [
+        "Percentage (%): at most 2 decimal places in a percentage (e.g. 12.12%)."]
+    assert client.post(url, {**base, "percentage": "25%"}).status_code == 302
+    row = FixedPercentageTerms.objects.get(effective_from=date(2027, 8, 1))
+    assert (row.percentage, row.settlement_cap) == (Decimal("0.2500"), Decimal("12500.00"))
+    listing = client.get(reverse("admin:recovery_fixedpercentageterms_changelist")).content.decode()
+    assert "25.00%" in listing and "$12,500.00" in listing and "$10,000.00" in listing
