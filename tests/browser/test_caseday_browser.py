@@ -166,6 +166,8 @@ def test_a_supervisor_opens_the_dashboard_and_every_chart_renders_with_the_datab
         bars = chart.locator("svg rect[data-value]")
         drawn = [float(bars.nth(i).get_attribute("width")) for i in range(bars.count())]
         assert any(w > 0 for w in drawn), key  # at least one bar drawn to scale
+        # Every row label is inside the drawing (none cut off at the left edge).
+        assert svg.evaluate("s => [...s.querySelectorAll('text')].every(t => t.getBBox().x >= 0)"), key
         shot = chart.screenshot()
         assert len(shot) > 2000, key  # a real picture, not an empty box
         # The table beside the chart: exactly the database's numbers, money as $12,345.67.
