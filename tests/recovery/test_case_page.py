@@ -509,3 +509,20 @@ def test_the_fixed_percentage_terms_are_typed_as_a_percentage_too(client):
     assert (row.percentage, row.settlement_cap) == (Decimal("0.2500"), Decimal("12500.00"))
     listing = client.get(reverse("admin:recovery_fixedpercentageterms_changelist")).content.decode()
     assert "25.00%" in listing and "$12,500.00" in listing and "$10,000.00" in listing
+
+
+def test_the_case_page_and_the_demand_page_are_well_formed_forms(client):
+    worker = f.caseworker("cw")
+    case = at_settlement(worker)
+    client.force_login(worker)
+    for url, form_id, submits in [(change_url(case), "recoverycase_form", {"Save"}),
+                                  (act_url(case, "issue_demand"), None, {"Issue demand", "Preview for this date"})]:
+        tree = FormTree()
+        tree.feed(client.get(url).content.decode())
+        tree.close()
+        assert tree.errors == [] and tree.stack == [], url
+        forms = [form for form in tree.forms if form_id is None or form["id"] == form_id]
+        forms = [form for form in forms if submits <= set(form["submits"])]
+        assert len(forms) == 1, (url, tree.forms)
+        if form_id is None:
+            assert {"preview_on", "preview_amount", "on", "expected_state"} <= set(forms[0]["names"])
