@@ -526,3 +526,24 @@ def test_the_case_page_and_the_demand_page_are_well_formed_forms(client):
         assert len(forms) == 1, (url, tree.forms)
         if form_id is None:
             assert {"preview_on", "preview_amount", "on", "expected_state"} <= set(forms[0]["names"])
+
+
+def test_a_plan_case_in_its_cpn_window_greys_issue_demand_with_the_dates_and_previews_no_reduction():
+    from recovery.cases.tracks import Track
+
+    worker = f.caseworker("cw")
+    case = f.case(Track.PLAN, actor=worker, caseworker=worker)
+    f.claim(case, amount_paid=Decimal("2958.75"))
+    f.claim(case, amount_paid=Decimal("1041.25"))
+    cpn = services.today() - timedelta(days=10)
+    services.case_act(case=case, action="issue_cpn", actor=worker, on=cpn)
+    case.refresh_from_db()
+    here = {a: (allowed, reason) for a, _, allowed, reason in steps.steps_from_here(case=case, user=worker)}
+    assert here["issue_demand"] == (False, f"The 30-day response window runs through {cpn + timedelta(days=30)}: "
+                                           f"the demand can be issued from {cpn + timedelta(days=31)}, or once a "
+                                           "response is recorded.")
+    assert here["record_response"] == (True, "") and here["open_dispute"] == (True, "")
+    assert {a for a, (ok, _) in here.items() if ok} == set(services.actions_available(case=case, user=worker))
+    preview = steps.demand_preview(case=case, on=services.today())
+    assert preview.amount == Decimal("4000.00") and preview.computation.without_reduction  # no response yet
+    assert preview.threshold is None and preview.coverage == ""  # no threshold on the plan track
