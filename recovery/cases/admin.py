@@ -402,7 +402,6 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
             case_steps = steps.case_steps(case=case, user=request.user)
             extra_context["steps_here"] = [s for s in case_steps if s.from_here]
             extra_context["steps_elsewhere"] = [s for s in case_steps if not s.from_here]
-            extra_context["case_actions"] = [(s.action, s.label) for s in case_steps if s.allowed]
             may_work = request.user.has_perm(PERM_WORK)
             extra_context["case_operations"] = [
                 (op, label) for op, (label, _, _, open_on) in OPERATIONS.items() if may_work and open_on(case)
