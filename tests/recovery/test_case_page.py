@@ -371,6 +371,9 @@ def test_the_submission_review_page_is_well_formed_and_its_form_holds_its_button
     assert len(admin_form) == 1 and admin_form[0]["submit_rows"] == 1
     assert review[0]["action"] == reverse("admin:recovery_submission_review", args=[sub.pk])
     assert f"on case {case.number}" in html  # the page's title names the case number, not its id
+    sent = html[html.index('id="submitted-settlement"'):]
+    sent = sent[:sent.index("</fieldset>")]
+    assert "$30,000.00" in sent and "$10,000.00" in sent and "$0.00" in sent
 
 
 # --- every money input reads money the one way --------------------------------------------------------------
