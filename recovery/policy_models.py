@@ -87,7 +87,8 @@ class InterestRate(EffectiveDated):
         constraints = [models.UniqueConstraint(fields=["effective_from"], name="one_rate_a_day")]
 
     def __str__(self):
-        return f"{self.annual_rate * 100:.3f}% from {self.effective_from}"
+        whole, _, decimals = f"{(self.annual_rate * 100).normalize():f}".partition(".")
+        return f"{whole}.{decimals.ljust(2, '0')}% from {self.effective_from}"  # 11.50%, 12.125%
 
 
 class ClockLength(EffectiveDated):

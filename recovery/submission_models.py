@@ -59,7 +59,7 @@ class Submission(models.Model):
         permissions = [("review_submission", "Can mark a portal or API submission reviewed")]
 
     def __str__(self):
-        return f"{self.action_label} on case {self.case_id} ({'reviewed' if self.reviewed_at else 'to review'})"
+        return f"{self.action_label} on case {self.case.number} ({'reviewed' if self.reviewed_at else 'to review'})"
 
     @property
     def action_label(self) -> str:

@@ -6,6 +6,7 @@ from django import forms
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from beneficiaries.models import Beneficiary
+from recovery.fields import MoneyField
 
 from .rules import NGHP, GHPBasis, PartA, Through
 
@@ -97,13 +98,9 @@ class WhoPaysFirstForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if k != "mbi"}
 
 
-class DollarField(forms.DecimalField):
-    """An amount typed as "$25,000.00" or "25000": the $ and commas are dropped before it is read."""
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace(",", "").replace("$", "")
-        return super().to_python(value)
+class DollarField(MoneyField):
+    """An amount typed as "$25,000.00" or "25000", read by the one money parser (recovery.parsing via
+    recovery.fields.MoneyField: commas in groups of three, no exponent), with this form's messages."""
 
 
 class WcmsaForm(forms.Form):

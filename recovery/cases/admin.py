@@ -40,8 +40,9 @@ from ..models import (
     UploadedDocument,
 )
 from ..pagination import FastPaginator
-from . import selectors
+from . import selectors, steps
 from .selectors import debt_balance
+from ..templatetags.caseday import money
 from .tracks import State
 
 
@@ -68,6 +69,16 @@ OPERATIONS = {
 }
 
 
+def demand_preview(case, on):
+    return steps.demand_preview(case=case, on=on)
+
+
+def preview_matches(data, preview) -> bool:
+    """The POST carries the date and amount of the preview the caseworker read (hidden fields)."""
+    return (preview.amount is not None and data.get("preview_on") == preview.on.isoformat()
+            and data.get("preview_amount") == str(preview.amount))
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = "overdue"
     parameter_name = "overdue"
@@ -86,7 +97,22 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def money_column(name: str, description: str | None = None):
+    """A read-only column showing a money field as $12,345.67 (issue 12: money the same everywhere)."""
+    def show(self, obj):
+        return money(getattr(obj, name))
+
+    show.__name__ = f"{name}_money"
+    return admin.display(description=description or name.replace("_", " "))(show)
+
+
+# The case page's tables: Django's tabular inline without the caption it prints above each row (the
+# object's str(), e.g. "issue_rar: occurrence_posted → rar_issued" in the history).
+CASE_TABULAR = "admin/recovery/recoverycase/tabular.html"
+
+
 class ReadOnlyInline(admin.TabularInline):
+    template = CASE_TABULAR
     extra = 0
     can_delete = False
     show_change_link = False
@@ -103,10 +129,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ClaimInline(StrictInputAdminMixin, admin.TabularInline):
     model = Claim
+    template = CASE_TABULAR
+    classes = ["case-claims"]
     extra = 0
     can_delete = False
     fields = ["claim_number", "provider_name", "provider_npi", "service_from", "service_to", "diagnosis_codes",
               "amount_paid", "paid_date", "status"]
+
+    amount_paid_money = money_column("amount_paid", "Medicare paid")
 
     def has_change_permission(self, request, obj=None):
         # Claims are worked until the demand; after it the demand's computation is fixed.
@@ -115,20 +145,58 @@ class ClaimInline(StrictInputAdminMixin, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
 
+    def get_fields(self, request, obj=None):
+        return _money_when_fixed(self, super().get_fields(request, obj), request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return _money_readonly(self, super().get_readonly_fields(request, obj), request, obj)
+
 
 class SettlementInline(StrictInputAdminMixin, admin.StackedInline):
     model = Settlement
+    template = "admin/recovery/recoverycase/stacked.html"
     extra = 0
     max_num = 1
     can_delete = False
     fields = [("settlement_date", "received_on", "source"), ("gross_amount", "attorney_fees", "other_costs"),
               ("costs_borne_by_beneficiary", "claim_was_disputed", "other_settlement_expected")]
 
+    gross_amount_money = money_column("gross_amount", "gross amount")
+    attorney_fees_money = money_column("attorney_fees", "attorney fees")
+    other_costs_money = money_column("other_costs", "other procurement costs")
+
     def has_change_permission(self, request, obj=None):
         return obj is None or obj.demand_date is None
 
     def has_add_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return [(name, {**opts, "fields": _money_when_fixed(self, opts["fields"], request, obj)})
+                for name, opts in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _money_readonly(self, super().get_readonly_fields(request, obj), request, obj)
+
+
+def _money_when_fixed(inline, fields, request, obj):
+    """Once the inline is read-only (after the demand), its money fields are shown as $12,345.67."""
+    if inline.has_change_permission(request, obj):
+        return fields
+
+    def swap(name):
+        if isinstance(name, (list, tuple)):
+            return type(name)(swap(n) for n in name)
+        return f"{name}_money" if hasattr(inline, f"{name}_money") else name
+
+    return [swap(f) for f in fields]
+
+
+def _money_readonly(inline, readonly, request, obj):
+    if inline.has_change_permission(request, obj):
+        return readonly
+    return [*readonly, *(name for name in dir(type(inline)) if name.endswith("_money"))]
 
 
 class DisputeInline(ReadOnlyInline):
@@ -139,8 +207,9 @@ class DisputeInline(ReadOnlyInline):
 
 class LetterInline(ReadOnlyInline):
     model = Letter
-    fields = ["letter_date", "kind", "amount", "recipient_names", "pdf"]
+    fields = ["letter_date", "kind", "amount_money", "recipient_names", "pdf"]
     readonly_fields = fields
+    amount_money = money_column("amount")
 
     @admin.display(description="recipients")
     def recipient_names(self, obj):
@@ -165,25 +234,42 @@ class DocumentInline(ReadOnlyInline):
 
 class ElectionInline(ReadOnlyInline):
     model = OptionElection
-    fields = ["elected_on", "kind", "status", "reasons", "submitted_amount", "final_amount", "answered_on",
-              "actor_name"]
+    fields = ["elected_on", "kind", "status", "reasons", "submitted_amount_money", "final_amount_money",
+              "answered_on", "actor_name"]
     readonly_fields = fields
+    submitted_amount_money = money_column("submitted_amount")
+    final_amount_money = money_column("final_amount")
     verbose_name_plural = "option elections (SPEC §5.3)"
 
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ["entry_date", "kind", "amount", "principal", "interest", "refund_owed", "note", "actor_name"]
+    fields = ["entry_date", "kind", "amount_money", "principal_money", "interest_money", "refund_owed_money", "note",
+              "actor_name"]
     readonly_fields = fields
+    amount_money = money_column("amount")
+    principal_money = money_column("principal")
+    interest_money = money_column("interest")
+    refund_owed_money = money_column("refund_owed")
     verbose_name_plural = "debt ledger"
 
 
 class HistoryInline(ReadOnlyInline):
     model = CaseEvent
-    fields = ["at", "effective_date", "actor_name", "action", "from_state", "to_state", "reason"]
+    fields = ["effective_date", "what", "actor_name", "change", "reason", "at"]
     readonly_fields = fields
     verbose_name_plural = "case history"
     ordering = ["at", "id"]
+
+    @admin.display(description="what happened")
+    def what(self, obj):
+        return tracks.event_label(obj.action)
+
+    @admin.display(description="state")
+    def change(self, obj):
+        if obj.from_state == obj.to_state:
+            return State(obj.to_state).label
+        return f"{State(obj.from_state).label} → {State(obj.to_state).label}"
 
 
 @admin.register(RecoveryCase)
@@ -198,10 +284,12 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = FastPaginator  # no COUNT(*) over a million cases on every page (issue 10)
-    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, DocumentInline, LetterInline,
-               LedgerInline, HistoryInline]
+    # The documents uploaded on the case are listed with the authorisations' in the page's Documents
+    # section (steps.case_documents), with download; DocumentInline stays for other pages.
+    inlines = [ClaimInline, SettlementInline, DisputeInline, ElectionInline, LetterInline, LedgerInline,
+               HistoryInline]
     readonly_fields = ["number", "state", "rar_date", "cpl_date", "cpn_date", "payment_notice_date",
-                       "response_date", "termination_date", "demand_date", "demand_amount",
+                       "response_date", "termination_date", "demand_date", "demand_amount_money",
                        "demand_without_reduction", "itr_date", "referral_notice_date", "referral_date",
                        "closed_date", "appeal_level", "hold_reason", "next_due_date", "next_due_reason",
                        "balance"]
@@ -210,7 +298,7 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
                            "opened_on", "incident_date"]}),
         ("Clocks", {"fields": ["next_due_date", "next_due_reason", "rar_date", "cpl_date", "cpn_date",
                                "payment_notice_date", "response_date", "termination_date", "hold_reason"]}),
-        ("Debt", {"fields": ["demand_date", "demand_amount", "demand_without_reduction", "balance", "itr_date",
+        ("Debt", {"fields": ["demand_date", "demand_amount_money", "demand_without_reduction", "balance", "itr_date",
                              "referral_notice_date", "referral_date", "appeal_level", "closed_date"]}),
     ]
     add_fieldsets = [(None, {"fields": ["track", "beneficiary", "occurrence", "debtor_payer", "caseworker",
@@ -233,8 +321,10 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         if not obj.demand_date:
             return "—"
         b = debt_balance(case=obj)
-        refund = f"; refund owed ${b.refund_owed}" if b.refund_owed else ""
-        return f"${b.total} (principal ${b.principal}, interest ${b.interest}{refund})"
+        refund = f"; refund owed {money(b.refund_owed)}" if b.refund_owed else ""
+        return f"{money(b.total)} (principal {money(b.principal)}, interest {money(b.interest)}{refund})"
+
+    demand_amount_money = money_column("demand_amount", "demand amount")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """The caseworker is chosen among the active caseworkers and supervisors (any other user is
@@ -307,13 +397,16 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         extra_context = extra_context or {}
         case = self.get_object(request, object_id)
         if case is not None:
-            extra_context["case_actions"] = [
-                (a, tracks.ACTION_LABELS[a]) for a in services.actions_available(case=case, user=request.user)
-            ]
+            # Every step of the track: buttons for those this user may take now, the others greyed with
+            # the guard's words (recovery.cases.steps asks the same guards as case_act).
+            case_steps = steps.case_steps(case=case, user=request.user)
+            extra_context["steps_here"] = [s for s in case_steps if s.from_here]
+            extra_context["steps_elsewhere"] = [s for s in case_steps if not s.from_here]
             may_work = request.user.has_perm(PERM_WORK)
             extra_context["case_operations"] = [
                 (op, label) for op, (label, _, _, open_on) in OPERATIONS.items() if may_work and open_on(case)
             ]
+            extra_context["case_documents"] = steps.case_documents(case=case)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _case_for(self, request, pk):
@@ -331,7 +424,20 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
             raise PermissionDenied
         form_class = form_for(action)
         form = form_class(request.POST or None, case=case)
-        if request.method == "POST" and form.is_valid():
+        preview = None
+        previewing = action == "issue_demand" and "_preview" in request.POST  # "Preview for this date"
+        if action == "issue_demand":
+            # Issue demand shows the whole computation before it commits (SPEC §5.2/§5.3): the page
+            # previews the demand for the date in the form; a POST whose date or amount differs from
+            # what the page showed is shown again with the new figures instead of being issued.
+            on = form.cleaned_data["on"] if form.is_bound and form.is_valid() else timezone.localdate()
+            preview = demand_preview(case, on)
+            if form.is_bound and form.is_valid() and preview.error:
+                form.add_error(None, preview.error)
+            elif form.is_bound and not previewing and form.is_valid() and not preview_matches(request.POST, preview):
+                form.add_error(None, f"The demand dated {on:%Y-%m-%d} comes to {money(preview.amount)}: check the "
+                                     f"computation above, then press '{tracks.ACTION_LABELS[action]}' again.")
+        if request.method == "POST" and not previewing and form.is_valid():
             try:
                 services.case_act(case=case, action=action, actor=request.user,
                                   expected_state=form.cleaned_data["expected_state"], **form.service_params())
@@ -340,8 +446,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
                 case.refresh_from_db()
             else:
                 audit.record(request, audit.A.ACT, case, detail=action, channel="admin")
-                self.message_user(request, f"{tracks.ACTION_LABELS[action]}: done. The case is now "
-                                           f"'{case.get_state_display()}'.", messages.SUCCESS)
+                self.message_user(request, f"{tracks.ACTION_LABELS[action]} on case {case.number}: done. The case "
+                                           f"is now '{case.get_state_display()}'.", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
         refusal = None
         if request.method == "GET":
@@ -352,7 +458,7 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
             "opts": self.model._meta, "original": case, "case": case, "form": form,
             "title": f"{tracks.ACTION_LABELS[action]} — case {case.number}",
             "action_label": tracks.ACTION_LABELS[action], "refusal": refusal,
-            "change_url": self._change_url(case),
+            "change_url": self._change_url(case), "preview": preview,
         }
         return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
 
@@ -373,8 +479,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
                 audit.record(request, audit.A.ACT, case, detail=op, channel="admin")
                 case.refresh_from_db()
                 balance = services.debt_balance(case=case).total if case.demand_date else None
-                note = f" Balance ${balance}." if balance is not None else ""
-                self.message_user(request, f"{label}: done.{note}", messages.SUCCESS)
+                note = f" Balance {money(balance)}." if balance is not None else ""
+                self.message_user(request, f"{label} on case {case.number}: done.{note}", messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(case))
         if request.method == "GET":
             audit.record(request, audit.A.VIEW, case, detail=f"operation form {op}", channel="admin")
@@ -427,12 +533,28 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return TemplateResponse(request, "admin/recovery/recoverycase/diagrams.html", context)
 
 
+class EventActionFilter(admin.SimpleListFilter):
+    """The history filtered by what happened, in words (the track table's labels; no DISTINCT over the history)."""
+    title = "what happened"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return list(tracks.EVENT_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(CaseEvent)
 class CaseEventAdmin(AuditedModelAdmin):
-    list_display = ["case", "at", "effective_date", "actor_name", "action", "from_state", "to_state"]
+    list_display = ["case", "at", "effective_date", "actor_name", "what", "from_state", "to_state"]
     list_select_related = ["case"]
-    list_filter = ["action"]
+    list_filter = [EventActionFilter]
     search_fields = ["case__number", "actor_name"]
+
+    @admin.display(description="what happened", ordering="action")
+    def what(self, obj):
+        return tracks.event_label(obj.action)  # "CPL issued", never the internal code
 
     def has_add_permission(self, request):
         return False

@@ -66,6 +66,51 @@ ACTION_LABELS = {
 }
 
 
+# What the history says a step did (the case page's readable history, issue 12): past tense, in words,
+# never the internal code. Every action above has one, and so do the history rows that are not steps
+# (a case opened, a payment, an election, the portal's submissions).
+EVENT_LABELS = {
+    "open": "Case opened",
+    "post_occurrence": "MSP occurrence posted",
+    "issue_rar": "RAR letter issued",
+    "issue_cpl": "CPL issued",
+    "issue_cpn": "CPN issued",
+    "record_response": "Debtor's response recorded",
+    "open_dispute": "Dispute opened",
+    "decide_dispute": "Dispute decided",
+    "report_settlement": "Settlement reported",
+    "issue_payment_notice": "Payment notice issued",
+    "issue_demand": "Demand issued",
+    "file_challenge": "Challenge filed",
+    "decide_challenge": "Challenge decided",
+    "file_appeal": "Appeal filed",
+    "decide_appeal": "Appeal decided",
+    "file_waiver": "Waiver requested",
+    "decide_waiver": "Waiver decided",
+    "issue_itr": "Intent to refer issued",
+    "issue_referral_notice": "Referral notice issued",
+    "refer_to_treasury": "Referred to Treasury",
+    "close_paid": "Closed as paid",
+    "close_no_recovery": "Closed with no recovery",
+    "put_on_hold": "Put on hold",
+    "resume": "Resumed from hold",
+    "record_payment": "Payment recorded",
+    "record_refund": "Refund recorded",
+    "elect_fixed_percentage": "Fixed-percentage option elected",
+    "elect_self_calculated": "Self-calculated option elected",
+    "answer_self_calculated": "Final conditional payment amount given (self-calculated option)",
+    "final_amount_request": "Final conditional payment amount requested",
+    "final_amount_notice": "Notice of expected settlement given (final amount process)",
+    "submit_settlement": "Settlement details sent",
+    "intake_claims": "Claims imported",
+}
+
+
+def event_label(action: str) -> str:
+    """A history row's action in words ("CPL issued"); an action with no label reads as a sentence."""
+    return EVENT_LABELS.get(action) or action.replace("_", " ").capitalize()
+
+
 def _edges(*rows):
     out = []
     for action, sources, targets in rows:

@@ -16,11 +16,17 @@ from ..access.admin_audit import AuditedModelAdmin
 
 @admin.register(Letter)
 class LetterAdmin(AuditedModelAdmin):
-    list_display = ["case", "kind", "letter_date", "amount", "created_at", "pdf"]
+    list_display = ["case", "kind", "letter_date", "amount_money", "created_at", "pdf"]
     list_select_related = ["case"]
     list_filter = ["kind"]
     search_fields = ["case__number"]
     readonly_fields = ["case", "kind", "letter_date", "recipients", "amount", "content", "event", "created_at", "pdf"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_money(self, obj):
+        from ..templatetags.caseday import money  # $12,345.67, as everywhere a person reads money
+
+        return money(obj.amount)
 
     @admin.display(description="document")
     def pdf(self, obj):

@@ -8,6 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 ROW, LABEL_W, BAR_W, PAD = 22, 260, 320, 6
+LABEL_CHARS = 40  # what fits left of the bars at 11px (the whole label is in its <title> and the table)
 
 
 def _num(v) -> float:
@@ -32,7 +33,10 @@ def bars(rows, *, series: list[str], title: str) -> str:
             x += 110
         y += ROW
     for r in rows:
-        out.append(f'<text x="{LABEL_W - 6}" y="{y + ROW - 8}" text-anchor="end">{escape(str(r[0]))[:60]}</text>')
+        label = str(r[0])
+        short = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
+        out.append(f'<text x="{LABEL_W - 6}" y="{y + ROW - 8}" text-anchor="end"><title>{escape(label)}</title>'
+                   f'{escape(short)}</text>')
         for i in range(n):
             v = _num(r[1 + i])
             w = round(BAR_W * v / top, 1)

@@ -33,3 +33,23 @@ def money(value):
 def money_or_number(value):
     """A Decimal as money ($12,345.67); anything else as it is."""
     return money(value) if isinstance(value, Decimal) else value
+
+
+def percent_text(fraction) -> str:
+    """A rate stored as a fraction shown as a percentage: 0.115 → "11.50%", 0.12345 → "12.345%"
+    (two decimals, more only where the stored figure has them); empty as —."""
+    if fraction is None or fraction == "":
+        return "—"
+    try:
+        value = Decimal(fraction) * 100
+    except (InvalidOperation, TypeError, ValueError):
+        return str(fraction)
+    text = f"{value.normalize():f}"
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}%"
+
+
+@register.filter
+def percent(value):
+    """A fraction as a percentage: 0.115 → 11.50%."""
+    return percent_text(value)

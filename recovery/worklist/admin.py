@@ -127,6 +127,10 @@ class SubmissionAdmin(AuditedModelAdmin):  # shows what people sent on a case: e
             extra["case_url"] = reverse("admin:recovery_recoverycase_change", args=[obj.case_id])
             extra["documents"] = obj.case.documents.filter(uploaded_by_id=obj.submitted_by_id).order_by(
                 "-uploaded_at")[:20]
+            if obj.action == "submit_settlement":  # what was sent, as it stands on the case now
+                from ..models import Settlement
+
+                extra["settlement"] = Settlement.objects.filter(case_id=obj.case_id).first()
         response = super().change_view(request, object_id, form_url, extra)
         audit.record(request, audit.A.VIEW, object_type="recovery.Submission", object_id=object_id,
                      channel="admin", outcome="ok" if response.status_code == 200 else "denied")

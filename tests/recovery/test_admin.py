@@ -349,10 +349,11 @@ def test_supervisors_edit_policy_tables_with_history_and_nobody_deletes_a_row(cl
     boss = f.supervisor()
     client.force_login(boss)
     url = reverse("admin:recovery_interestrate_add")
-    data = {"effective_from": "2026-01-01", "annual_rate": "0.12125", "year_days": "360", "period_days": "30",
+    data = {"effective_from": "2026-01-01", "annual_rate": "12.125%", "year_days": "360", "period_days": "30",
             "grace_days": "60", "source": "Treasury notice"}
     assert client.post(url, data).status_code == 302
     rate = InterestRate.objects.get(effective_from=date(2026, 1, 1))
+    assert rate.annual_rate == Decimal("0.12125")  # typed as a percentage, stored as the fraction
     assert rate.history.count() == 1
     assert client.post(reverse("admin:recovery_interestrate_delete", args=[rate.pk]), {"post": "yes"}).status_code == 403
 
@@ -365,7 +366,7 @@ def test_a_caseworker_may_read_but_not_change_the_policy_tables(client, worker):
 def test_a_bad_policy_row_is_refused_with_the_field_named(client):
     client.force_login(f.supervisor())
     url = reverse("admin:recovery_interestrate_add")
-    data = {"effective_from": "2026-01-01", "annual_rate": "11.5", "year_days": "360", "period_days": "30",
+    data = {"effective_from": "2026-01-01", "annual_rate": "100.01", "year_days": "360", "period_days": "30",
             "grace_days": "60"}
     response = client.post(url, data)
     assert response.status_code == 200

@@ -510,7 +510,7 @@ def test_run_deadlines_prints_what_it_did_and_a_second_run_does_nothing():
     call_command("run_deadlines", "--as-of", as_of, stdout=out)
     text = out.getvalue()
     assert f"As of {as_of}: 1 case(s) with something due." in text
-    assert f"case {w.case.pk}: did issue_itr dated {d + days(90)}" in text
+    assert f"case {w.case.number}: Intent to refer issued on {d + days(90)}" in text
     assert "Took 1 step(s); posted" in text
     assert fresh(w).state == S.INTENT_TO_REFER_ISSUED
     before = counts()
@@ -529,7 +529,7 @@ def test_run_deadlines_dry_run_says_what_it_would_do_and_changes_nothing():
     out = StringIO()
     call_command("run_deadlines", "--as-of", (d + days(95)).isoformat(), "--dry-run", stdout=out)
     text = out.getvalue()
-    assert f"case {w.case.pk}: would issue_itr dated {d + days(90)}" in text
+    assert f"case {w.case.number}: would issue intent to refer on {d + days(90)}" in text
     assert "Would take 1 step(s)" in text
     assert counts() == before
     assert snapshot(w.case.pk) == snap
@@ -541,7 +541,7 @@ def test_run_deadlines_dated_by_run_date_dates_the_letter_on_the_run_day():
     run_day = d + days(100)
     out = StringIO()
     call_command("run_deadlines", "--as-of", run_day.isoformat(), "--dated-by", "run_date", stdout=out)
-    assert f"did issue_itr dated {run_day}" in out.getvalue()
+    assert f"Intent to refer issued on {run_day}" in out.getvalue()
     case = fresh(w)
     assert case.itr_date == run_day
     letter = case.letters.get(kind=K.ITR)
@@ -560,7 +560,7 @@ def test_run_deadlines_refuses_a_future_as_of_unless_dry_run():
         sweeps.sweep(as_of=services.today() + days(1))
     out = StringIO()
     call_command("run_deadlines", "--as-of", future, "--dry-run", stdout=out)
-    assert f"case {w.case.pk}: would issue_demand dated {w.case.cpn_date + days(31)}" in out.getvalue()
+    assert f"case {w.case.number}: would issue demand on {w.case.cpn_date + days(31)}" in out.getvalue()
     assert counts() == before
     assert fresh(w).state == S.CPN_ISSUED
 
@@ -714,4 +714,4 @@ def test_a_dry_run_looking_ahead_reports_the_debt_steps_that_will_fall_due():
     out = StringIO()
     call_command("run_deadlines", "--as-of", ahead.isoformat(), "--dry-run", stdout=out)
     assert snapshot(w.case.pk) == snap and counts() == before
-    assert f"case {w.case.pk}: would issue_itr dated {w.case.demand_date + days(90)}" in out.getvalue()
+    assert f"case {w.case.number}: would issue intent to refer on {w.case.demand_date + days(90)}" in out.getvalue()
