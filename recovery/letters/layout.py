@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import zlib
 from html import escape, unescape
 from html.parser import HTMLParser
 
@@ -25,7 +27,10 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import letter as LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfbase.pdfmetrics import getAscent, stringWidth
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus.paragraph import split as rl_split
+from reportlab.rl_config import _FUZZ
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     Flowable,
@@ -178,47 +183,147 @@ def inline(node: Node) -> str:
     return text.strip()
 
 
-class Line(Flowable):
-    """Text with no inline markup (or bold throughout) as one line drawn directly — most table cells
-    and many paragraphs of a letter. Where it does not fit the width it is given, it becomes the
-    Paragraph it stands for (wrapped and split across pages as usual), so nothing is ever cut."""
+class CachedParagraph(Paragraph):
+    """A Paragraph that breaks its lines once per width: platypus wraps a flowable several times at
+    the same width (a table measuring its cells, keepWithNext / KeepTogether groups measuring their
+    parts, the frame placing it) and a paragraph's lines depend on the width alone."""
 
-    def __init__(self, markup: str, text: str, style: ParagraphStyle):
+    _wrapped_for = None
+
+    def wrap(self, available_width, available_height):
+        if self._wrapped_for == available_width and getattr(self, "blPara", None) is not None:
+            return self.width, self.height
+        size = super().wrap(available_width, available_height)
+        self._wrapped_for = available_width
+        return size
+
+    def split(self, available_width, available_height):
+        self._wrapped_for = None  # split may drop blPara; the parts are new paragraphs
+        return super().split(available_width, available_height)
+
+
+class Line(Flowable):
+    """Text in one font (no inline markup, or bold throughout) — most table cells and many paragraphs
+    of a letter — laid out here rather than by a Paragraph: the words are broken into lines greedily
+    with the font's own widths, by exactly the rule platypus's Paragraph uses for such text (its
+    `breakLines` for one fragment: a word goes on the line while the line, spaces allowed to shrink
+    by `spaceShrinkage`, fits the width), drawn at the same baselines, and split across pages at a
+    line boundary as a Paragraph splits. Text platypus would treat specially — a word wider than the
+    column (split inside the word), a soft hyphen, an indented style — becomes the Paragraph it stands
+    for, so nothing is ever cut (tests/recovery/test_letter_pdf.py compares the line breaks with
+    Paragraph's)."""
+
+    def __init__(self, markup: str, text: str, style: ParagraphStyle, lines=None):
         super().__init__()
         self.markup, self.text, self.style = markup, text, style
         self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
         self.paragraph = None
+        self.words = rl_split(text)
+        self._simple = ("\xad" not in text and not (style.leftIndent or style.rightIndent or style.firstLineIndent)
+                        and not style.wordWrap and not style.endDots)
+        self._fixed = lines  # the first part of a split: its lines as they were broken
+        self._wrapped_for = None
+        self.lines = lines
 
     def _as_paragraph(self):
         if self.paragraph is None:
-            self.paragraph = Paragraph(self.markup, self.style)
-            self.paragraph.keepWithNext = getattr(self, "keepWithNext", 0)
+            self.paragraph = CachedParagraph(self.markup, self.style)
+            if hasattr(self, "keepWithNext"):
+                self.paragraph.keepWithNext = self.keepWithNext
         return self.paragraph
 
-    def wrap(self, available_width, available_height):
+    def break_lines(self, width: float):
+        """[(unused width, [words])] for the lines of this text at `width`, as Paragraph breaks them;
+        None where Paragraph would split a word (a word wider than the line)."""
         s = self.style
-        if self.paragraph is None and stringWidth(self.text, s.fontName, s.fontSize) <= available_width:
-            self.width, self.height = available_width, s.leading
-            return self.width, self.height
-        return self._as_paragraph().wrap(available_width, available_height)
+        font, size = s.fontName, s.fontSize
+        space = stringWidth(" ", font, size)
+        shrink = s.spaceShrinkage * space
+        lines, line, current = [], [], -space
+        for word in self.words:
+            word_width = stringWidth(word, font, size)
+            if word_width > width:
+                return None
+            new = current + space + word_width
+            if new <= width + shrink * len(line) or not line:
+                line.append(word)
+                current = new
+            else:
+                lines.append((width - current, line))
+                line, current = [word], word_width
+        if line:
+            lines.append((width - current, line))
+        return lines
+
+    def wrap(self, available_width, available_height):
+        if self.paragraph is not None:
+            return self.paragraph.wrap(available_width, available_height)
+        if self._fixed is None and self._wrapped_for != available_width:
+            if not self.words:
+                self.lines = [(available_width, [])]
+            elif self._simple and available_width >= _FUZZ:
+                self.lines = self.break_lines(available_width)
+            else:
+                self.lines = None
+            if self.lines is None:
+                return self._as_paragraph().wrap(available_width, available_height)
+            self._wrapped_for = available_width
+        self.width, self.height = available_width, len(self.lines) * self.style.leading
+        return self.width, self.height
 
     def split(self, available_width, available_height):
-        if self.paragraph is None and self.wrap(available_width, available_height)[1] <= available_height:
+        if self.paragraph is None:
+            self.wrap(available_width, available_height)  # may hand the text to a Paragraph
+        if self.paragraph is not None:
+            return self.paragraph.split(available_width, available_height)
+        if available_height < _FUZZ:
             return []
-        return self._as_paragraph().split(available_width, available_height)
+        fits = int(available_height / float(self.style.leading))
+        if fits <= 1:  # an orphan (Paragraph's allowOrphans=0) or no room
+            return []
+        if len(self.lines) <= fits:
+            return [self]
+        head, rest = self.lines[:fits], self.lines[fits:]
+        first = Line(self.markup, self.text, self.style, lines=head)
+        tail = " ".join(" ".join(words) for _, words in rest)
+        return [first, Line(escape(tail, quote=False), tail, self.style)]
 
     def draw(self):
         if self.paragraph is not None:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
         s, canvas = self.style, self.canv
-        canvas.setFont(s.fontName, s.fontSize)
+        baseline = self.height - s.fontSize  # Paragraph's first baseline (paraFontSizeHeightOffset)
+        if len(self.lines) == 1 and self.lines[0][0] >= -1e-8:  # one line at its natural spacing
+            canvas.setFont(s.fontName, s.fontSize)
+            canvas.setFillColor(s.textColor)
+            text = " ".join(self.lines[0][1])
+            if s.alignment == TA_RIGHT:
+                canvas.drawRightString(self.width, baseline, text)
+            else:
+                canvas.drawString(0, baseline, text)
+            return
+        canvas.saveState()
         canvas.setFillColor(s.textColor)
-        baseline = self.height - getAscent(s.fontName, s.fontSize)
-        if s.alignment == TA_RIGHT:
-            canvas.drawRightString(self.width, baseline, self.text)
-        else:
-            canvas.drawString(0, baseline, self.text)
+        tx = canvas.beginText(0, baseline)
+        tx.setFont(s.fontName, s.fontSize, s.leading)
+        right = s.alignment == TA_RIGHT
+        for extra, words in self.lines:
+            text = " ".join(words)
+            spaces = len(words) - 1 + text.count("\xa0")
+            squeezed = extra < -1e-8 and spaces > 0  # spaces shrunk to fit, as Paragraph draws it
+            shift = extra if right and not squeezed and abs(extra) > 1e-6 else 0
+            if shift:
+                tx.setXPos(shift)  # relative to the start of the line: undone below
+            if squeezed:
+                tx.setWordSpace(extra / spaces)
+            tx._textOut(text, 1)
+            if squeezed:
+                tx.setWordSpace(0)
+            if shift:
+                tx.setXPos(-shift)
+        canvas.drawText(tx)
+        canvas.restoreState()
 
 
 _BOLD_ONLY = re.compile(r"<b>([^<]*)</b>")
@@ -232,7 +337,7 @@ def _para(node_or_markup, style: ParagraphStyle):
     bold = _BOLD_ONLY.fullmatch(markup)
     if bold:
         return Line(markup, unescape(bold.group(1)), _variant(style, fontName=BOLD))
-    return Paragraph(markup, style)
+    return CachedParagraph(markup, style)
 
 
 _variants: dict[tuple, ParagraphStyle] = {}
@@ -475,6 +580,26 @@ def blocks(node: Node, total: float = FRAME_WIDTH) -> list:
 # --- pages --------------------------------------------------------------------------------------------
 
 
+# zlib level for the letters' streams (page contents, embedded font subsets). ReportLab compresses at
+# zlib's default (6); level 1 is ~40% cheaper per letter for ~5% more bytes (the PDF is ~45 KB either
+# way). ReportLab has no setting for it, so its one FlateDecode filter object is replaced by one that
+# reads the level from a thread-local set only while a letter is being written (below): every other
+# PDF made in the process keeps the default.
+FLATE_LEVEL = 1
+_flate = threading.local()
+
+
+class _Flate(pdfdoc.PDFStreamFilterZCompress):
+    def encode(self, text):
+        if isinstance(text, str):
+            text = text.encode("utf8")
+        return zlib.compress(text, getattr(_flate, "level", -1))
+
+
+if not isinstance(pdfdoc.PDFZCompress, _Flate):
+    pdfdoc.PDFZCompress = _Flate()
+
+
 def _numbered_canvas(footer_markup: str):
     """A canvas that draws the footer on every page once it knows how many pages there are."""
 
@@ -493,11 +618,15 @@ def _numbered_canvas(footer_markup: str):
                 self.__dict__.update(state)
                 self._footer(count)
                 super().showPage()
-            super().save()
+            _flate.level = FLATE_LEVEL
+            try:
+                super().save()
+            finally:
+                _flate.level = -1
 
         def _footer(self, count):
             text = footer_markup.replace("\x00PAGE\x00", str(self._pageNumber)).replace("\x00COUNT\x00", str(count))
-            para = Paragraph(text, STYLES["footer"])
+            para = _para(text, STYLES["footer"])
             _, height = para.wrap(FRAME_WIDTH, 0.35 * inch)
             top = 0.35 * inch + 0.35 * inch
             self.setStrokeColor(colors.HexColor("#999999"))
