@@ -21,6 +21,7 @@ import threading
 import zlib
 from html import escape, unescape
 from html.parser import HTMLParser
+from string import whitespace
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
@@ -29,6 +30,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus.paragraph import lstrip as rl_lstrip
 from reportlab.platypus.paragraph import split as rl_split
 from reportlab.rl_config import _FUZZ
 from reportlab.pdfgen import canvas as rl_canvas
@@ -326,6 +328,271 @@ class Line(Flowable):
         canvas.restoreState()
 
 
+# --- paragraphs with inline markup -------------------------------------------------------------------
+
+_INLINE_TAG = re.compile(r"<(/?)(b|font|br)(\s[^>]*)?/?>")
+_FONT_SIZE = re.compile(r'\s*size="([0-9.]+)"\s*')
+_BREAK = None  # a run's text for <br/>
+
+
+def _runs(markup: str, style: ParagraphStyle):
+    """The markup `inline()` makes (<b>, <br/>, <font size="…">) as [(font, size, text)] — text None
+    for a line break — in the fonts platypus would choose; None for anything else (a Paragraph)."""
+    if style.fontName not in (FONT, BOLD):
+        return None
+    runs, bold, sizes, pos = [], 1 if style.fontName == BOLD else 0, [style.fontSize], 0
+    for match in _INLINE_TAG.finditer(markup):
+        if not _text_runs(runs, markup[pos:match.start()], BOLD if bold else FONT, sizes[-1]):
+            return None
+        close, tag, attrs = match.groups()
+        if tag == "br":
+            if close or (attrs or "").strip():
+                return None
+            runs.append((BOLD if bold else FONT, sizes[-1], _BREAK))
+        elif tag == "b":
+            bold += -1 if close else 1
+            if bold < 0 or (attrs or "").strip():
+                return None
+        elif close:
+            if len(sizes) == 1:
+                return None
+            sizes.pop()
+        else:
+            size = _FONT_SIZE.fullmatch(attrs or "")
+            if size is None:
+                return None
+            sizes.append(float(size.group(1)))
+        pos = match.end()
+    if not _text_runs(runs, markup[pos:], BOLD if bold else FONT, sizes[-1]):
+        return None
+    if not any(text and text.strip() for _, _, text in runs):
+        return None  # nothing but line breaks: Paragraph gives no lines at all
+    return runs
+
+
+_ENTITY = re.compile(r"(&#?\w+;)")
+
+
+def _text_runs(runs: list, text: str, font: str, size: float) -> bool:
+    """Text between tags as runs, an entity being a run of its own as in platypus's parser (which
+    matters: a word may end at a run's edge). False for anything that is not plain text."""
+    if "<" in text or ">" in text:
+        return False
+    for piece in _ENTITY.split(text) if "&" in text else (text,):
+        if piece:
+            runs.append((font, size, unescape(piece) if piece[0] == "&" else piece))
+    return True
+
+
+def _frag_words(runs):
+    """Words as platypus's `_getFragWords` makes them from such runs: [width, [(run, text)...],
+    followed by a space, is a line break] (a word may span runs: "<b>2026</b>." is one word)."""
+    out, pieces, width, strip_next = [], [], 0.0, True
+    for run in runs:
+        font, size, text = run
+        if text is _BREAK:
+            if pieces:
+                out.append([width, pieces, False, False])
+                pieces, width = [], 0.0
+            out.append([0, [(run, "")], False, True])
+            strip_next = True
+            continue
+        if text == "":
+            continue
+        if strip_next:
+            text = rl_lstrip(text)
+            if not text:
+                continue
+            strip_next = False
+        words = rl_split(text)
+        if text[0] in whitespace or not words:
+            if pieces:
+                out.append([width, pieces, False, False])
+                pieces, width = [], 0.0
+                spaced = False
+            else:
+                spaced = bool(out) and out[-1][2]
+            if not spaced:
+                words.insert(0, "")
+            elif not words:
+                continue
+        for word in words[:-1]:
+            pieces.append((run, word))
+            out.append([width + stringWidth(word, font, size), pieces, True, False])
+            pieces, width = [], 0.0
+        word = words[-1]
+        pieces.append((run, word))
+        width += stringWidth(word, font, size)
+        if text[-1] in whitespace:
+            out.append([width, pieces, True, False])
+            pieces, width = [], 0.0
+    if pieces:
+        out.append([width, pieces, False, False])
+    if not out and runs:
+        out = [[0, [(runs[0], "")], False, False]]
+    return out
+
+
+def _break_rich(words, width: float, shrinkage: float):
+    """Lines [(unused width, [[font, size, text]...], largest size, index of the first word, words
+    on the line)] exactly as platypus's `Paragraph.breakLines` breaks fragment words (its case B,
+    with no hyphenation); None where it would split a word wider than the line."""
+    lines, runs, n, space, current, biggest, start = [], [], 0, 0.0, 0.0, 0.0, 0
+    for index, (word_width, pieces, spaced, is_break) in enumerate(words):
+        last = pieces[-1][0]
+        font_name, font_size = last[0], last[1]
+        if not runs:
+            n, space, current, biggest, start = 0, 0.0, 0.0, font_size, index
+        first_run, first_text = pieces[0]
+        new = current + space + word_width if word_width > 0 else current
+        limit = width
+        if shrinkage:
+            shrink = space
+            for run in runs:
+                count = run[2].count(" ")
+                if count:
+                    shrink += count * stringWidth(" ", run[0], run[1])
+            limit += shrink * shrinkage
+        if not is_break and new > limit and word_width > width:
+            return None  # Paragraph would split this word inside it
+        if not ((new > limit and n > 0) or is_break):
+            if first_text:
+                n += 1
+            font_size = first_run[1]
+            biggest = max(biggest, font_size)
+            if not runs:
+                runs = [[first_run[0], first_run[1], first_text]]
+            elif (runs[-1][0], runs[-1][1]) != (first_run[0], first_run[1]):
+                if space and not runs[-1][2].endswith(" "):
+                    runs[-1][2] += " "
+                runs.append([first_run[0], first_run[1], first_text])
+            elif space:
+                runs[-1][2] += first_text if runs[-1][2].endswith(" ") else " " + first_text
+            else:
+                runs[-1][2] += first_text
+            space = stringWidth(" ", font_name, font_size) if spaced else 0.0
+            more = False
+            for run, text in pieces[1:]:
+                more = more or bool(text)
+                runs.append([run[0], run[1], text])
+                font_size = run[1]
+                biggest = max(biggest, font_size)
+            if not first_text and more:
+                n += 1
+            current = new
+        else:
+            if is_break:
+                runs.append([first_run[0], first_run[1], ""])
+            lines.append((width - current, runs, biggest, start, n))
+            if is_break:
+                runs = []
+                continue
+            space = stringWidth(" ", font_name, font_size) if spaced else 0.0
+            current, n, start = word_width, 1, index
+            runs = [[first_run[0], first_run[1], first_text]]
+            biggest = first_run[1]
+            for run, text in pieces[1:]:
+                runs.append([run[0], run[1], text])
+                biggest = max(biggest, run[1])
+    if runs:
+        lines.append((width - current, runs, biggest, start, n))
+    return lines
+
+
+class Rich(Flowable):
+    """A paragraph with the inline markup of the letters (bold, line breaks, the big/dated spans),
+    laid out here as platypus's Paragraph lays it out — the same words, the same line breaks
+    (`_break_rich` follows Paragraph.breakLines step by step; tests compare the two), the same
+    baselines and page splits — without Paragraph's general machinery. Anything else (other
+    markup, a word wider than the line, an indented style) is the Paragraph itself."""
+
+    def __init__(self, markup: str, style: ParagraphStyle, words=None, lines=None):
+        super().__init__()
+        self.markup, self.style = markup, style
+        self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
+        self.paragraph = None
+        self.words = words
+        if words is None:
+            runs = _runs(markup, style)
+            simple = not (style.leftIndent or style.rightIndent or style.firstLineIndent or style.wordWrap
+                          or style.endDots) and runs is not None and not any(
+                              r[2] and "\xad" in r[2] for r in runs)
+            self.words = _frag_words(runs) if simple and runs else None
+        self._fixed = lines
+        self.lines = lines
+        self._wrapped_for = None
+
+    def _as_paragraph(self):
+        if self.paragraph is None:
+            self.paragraph = CachedParagraph(self.markup, self.style)
+            if hasattr(self, "keepWithNext"):
+                self.paragraph.keepWithNext = self.keepWithNext
+        return self.paragraph
+
+    def wrap(self, available_width, available_height):
+        if self.paragraph is not None:
+            return self.paragraph.wrap(available_width, available_height)
+        if self._fixed is None and self._wrapped_for != available_width:
+            self.lines = None
+            if self.words is not None and available_width >= _FUZZ:
+                self.lines = _break_rich(self.words, available_width, self.style.spaceShrinkage)
+            if self.lines is None:
+                return self._as_paragraph().wrap(available_width, available_height)
+            self._wrapped_for = available_width
+        self.width, self.height = available_width, len(self.lines) * self.style.leading
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        if self.paragraph is None:
+            self.wrap(available_width, available_height)
+        if self.paragraph is not None:
+            return self.paragraph.split(available_width, available_height)
+        if available_height < _FUZZ:
+            return []
+        fits = int(available_height / float(self.style.leading))
+        if fits <= 1:
+            return []
+        if len(self.lines) <= fits:
+            return [self]
+        first = Rich(self.markup, self.style, words=self.words, lines=self.lines[:fits])
+        rest = Rich(self.markup, self.style, words=self.words[self.lines[fits][3]:])
+        return [first, rest]
+
+    def draw(self):
+        if self.paragraph is not None:
+            self.paragraph.drawOn(self.canv, 0, 0)
+            return
+        s, canvas = self.style, self.canv
+        if not self.lines:
+            return
+        canvas.saveState()
+        canvas.setFillColor(s.textColor)
+        tx = canvas.beginText(0, self.height - self.lines[0][2])  # Paragraph's first baseline
+        tx.setLeading(s.leading)
+        right = s.alignment == TA_RIGHT
+        current = None
+        for extra, runs, _, _, count in self.lines:
+            nbsp = sum(run[2].count("\xa0") for run in runs)
+            spaces = count + nbsp - 1
+            squeezed = extra < -1e-8 and spaces > 0
+            shift = extra if right and not squeezed and abs(extra) > 1e-6 else 0
+            if shift:
+                tx.setXPos(shift)
+            if squeezed:
+                tx.setWordSpace(extra / spaces)
+            for i, (font, size, text) in enumerate(runs):
+                if current != (font, size):
+                    tx._setFont(font, size)
+                    current = (font, size)
+                tx._textOut(text, i == len(runs) - 1)
+            if squeezed:
+                tx.setWordSpace(0)
+            if shift:
+                tx.setXPos(-shift)
+        canvas.drawText(tx)
+        canvas.restoreState()
+
+
 _BOLD_ONLY = re.compile(r"<b>([^<]*)</b>")
 
 
@@ -337,7 +604,7 @@ def _para(node_or_markup, style: ParagraphStyle):
     bold = _BOLD_ONLY.fullmatch(markup)
     if bold:
         return Line(markup, unescape(bold.group(1)), _variant(style, fontName=BOLD))
-    return CachedParagraph(markup, style)
+    return Rich(markup, style)
 
 
 _variants: dict[tuple, ParagraphStyle] = {}
