@@ -29,7 +29,7 @@ from reportlab.lib.pagesizes import letter as LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfdoc
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.platypus.paragraph import lstrip as rl_lstrip
 from reportlab.platypus.paragraph import split as rl_split
 from reportlab.rl_config import _FUZZ
@@ -91,6 +91,28 @@ STYLES = {
 SPAN_MARKUP = {"big": ('<font size="11"><b>', "</b></font>"), "dated": ('<font size="7.5">', "</font>")}
 BLOCK = {"p", "div", "h1", "h2", "h3", "table", "ul", "ol", "li", "tr", "td", "th"}
 VOID = {"br", "meta", "img", "hr"}
+
+
+# --- text widths ---------------------------------------------------------------------------------------
+
+_WIDTH_OF: dict = {}  # font name -> the registered font's own width function (font metrics only)
+_SPACE_OF: dict = {}  # (font name, size) -> the width of a space
+
+
+def stringWidth(text: str, font: str, size: float) -> float:
+    """pdfmetrics.stringWidth, without looking the font up again for every word."""
+    width_of = _WIDTH_OF.get(font)
+    if width_of is None:
+        width_of = _WIDTH_OF[font] = getFont(font).stringWidth
+    return width_of(text, size)
+
+
+def space_width(font: str, size: float) -> float:
+    key = (font, size)
+    width = _SPACE_OF.get(key)
+    if width is None:
+        width = _SPACE_OF[key] = stringWidth(" ", font, size)
+    return width
 
 
 # --- a tiny DOM --------------------------------------------------------------------------------------
@@ -239,7 +261,7 @@ class Line(Flowable):
         None where Paragraph would split a word (a word wider than the line)."""
         s = self.style
         font, size = s.fontName, s.fontSize
-        space = stringWidth(" ", font, size)
+        space = space_width(font, size)
         shrink = s.spaceShrinkage * space
         lines, line, current = [], [], -space
         for word in self.words:
@@ -451,7 +473,7 @@ def _break_rich(words, width: float, shrinkage: float):
             for run in runs:
                 count = run[2].count(" ")
                 if count:
-                    shrink += count * stringWidth(" ", run[0], run[1])
+                    shrink += count * space_width(run[0], run[1])
             limit += shrink * shrinkage
         if not is_break and new > limit and word_width > width:
             return None  # Paragraph would split this word inside it
@@ -470,7 +492,7 @@ def _break_rich(words, width: float, shrinkage: float):
                 runs[-1][2] += first_text if runs[-1][2].endswith(" ") else " " + first_text
             else:
                 runs[-1][2] += first_text
-            space = stringWidth(" ", font_name, font_size) if spaced else 0.0
+            space = space_width(font_name, font_size) if spaced else 0.0
             more = False
             for run, text in pieces[1:]:
                 more = more or bool(text)
@@ -487,7 +509,7 @@ def _break_rich(words, width: float, shrinkage: float):
             if is_break:
                 runs = []
                 continue
-            space = stringWidth(" ", font_name, font_size) if spaced else 0.0
+            space = space_width(font_name, font_size) if spaced else 0.0
             current, n, start = word_width, 1, index
             runs = [[first_run[0], first_run[1], first_text]]
             biggest = first_run[1]
@@ -758,13 +780,39 @@ def _meta(table: Node, total: float) -> Table:
     return t
 
 
+class _WrapWithoutFrameCopy:
+    """platypus measures a group (KeepTogether, a list) with `_listWrapOn`, which deep-copies the
+    document's current frame for every measurement so that content a flowable generates while
+    being wrapped (an index, a table of contents) can be collected. No flowable of a letter
+    generates content, so the groups here measure without that copy (the frame is restored)."""
+
+    def wrap(self, available_width, available_height):
+        doc = getattr(getattr(self, "canv", None), "_doctemplate", None)
+        frame = getattr(doc, "frame", None)
+        if frame is None:
+            return super().wrap(available_width, available_height)
+        doc.frame = None
+        try:
+            return super().wrap(available_width, available_height)
+        finally:
+            doc.frame = frame
+
+
+class Group(_WrapWithoutFrameCopy, KeepTogether):
+    """KeepTogether (also what the document makes of a keepWithNext run)."""
+
+
+class List(_WrapWithoutFrameCopy, ListFlowable):
+    pass
+
+
 def _list(node: Node, style: ParagraphStyle) -> ListFlowable:
     items = [ListItem(_para(li, STYLES["li"])) for li in node.elements("li")]
     ordered = node.tag == "ol"
     if ordered:
-        return ListFlowable(items, bulletType="1", bulletFormat="%s.", bulletFontName=FONT, bulletFontSize=9,
+        return List(items, bulletType="1", bulletFormat="%s.", bulletFontName=FONT, bulletFontSize=9,
                             leftIndent=16, spaceAfter=5)
-    return ListFlowable(items, bulletType="bullet", start="•", bulletFontName=FONT, bulletFontSize=8,
+    return List(items, bulletType="bullet", start="•", bulletFontName=FONT, bulletFontSize=8,
                         leftIndent=16, spaceAfter=5)
 
 
@@ -832,7 +880,7 @@ def blocks(node: Node, total: float = FRAME_WIDTH) -> list:
             out.append(_keybox(child, total))
         elif tag == "div" and "signature" in classes:
             out.append(Spacer(1, 14))
-            out.append(KeepTogether(blocks(child, total)))
+            out.append(Group(blocks(child, total)))
         elif tag == "div" and "reference" in classes:
             out.append(Spacer(1, 10))
             out.append(HRFlowable(width="100%", thickness=0.5, color=colors.HexColor("#999999"), spaceBefore=0,
@@ -938,6 +986,7 @@ def html_to_pdf(html: str, *, title: str = "") -> bytes:
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=LETTER, leftMargin=MARGIN_SIDE, rightMargin=MARGIN_SIDE,
                             topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=title,
-                            author="Medicare Secondary Payer Recovery", creator="msp-recovery")
+                            author="Medicare Secondary Payer Recovery", creator="msp-recovery",
+                            keepTogetherClass=Group)
     doc.build(blocks(body), canvasmaker=_numbered_canvas(_footer_markup(root)))
     return out.getvalue()
