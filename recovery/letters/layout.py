@@ -319,8 +319,12 @@ class Line(Flowable):
         s, canvas = self.style, self.canv
         baseline = self.height - s.fontSize  # Paragraph's first baseline (paraFontSizeHeightOffset)
         if len(self.lines) == 1 and self.lines[0][0] >= -1e-8:  # one line at its natural spacing
-            canvas.setFont(s.fontName, s.fontSize)
-            canvas.setFillColor(s.textColor)
+            # the canvas tracks its font and colour (and restores them with the PDF state): set only
+            # what differs
+            if canvas._fontname != s.fontName or canvas._fontsize != s.fontSize:
+                canvas.setFont(s.fontName, s.fontSize)
+            if canvas._fillColorObj is not s.textColor:
+                canvas.setFillColor(s.textColor)
             text = " ".join(self.lines[0][1])
             if s.alignment == TA_RIGHT:
                 canvas.drawRightString(self.width, baseline, text)
