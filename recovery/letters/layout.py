@@ -29,7 +29,7 @@ from reportlab.lib.pagesizes import letter as LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfdoc
-from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfbase.pdfmetrics import getAscent, getFont
 from reportlab.platypus.paragraph import lstrip as rl_lstrip
 from reportlab.platypus.paragraph import split as rl_split
 from reportlab.rl_config import _FUZZ
@@ -237,6 +237,8 @@ class Line(Flowable):
     for, so nothing is ever cut (tests/recovery/test_letter_pdf.py compares the line breaks with
     Paragraph's)."""
 
+    paragraph_baseline = False
+
     def __init__(self, markup: str, text: str, style: ParagraphStyle, lines=None):
         super().__init__()
         self.markup, self.text, self.style = markup, text, style
@@ -300,6 +302,10 @@ class Line(Flowable):
             self.wrap(available_width, available_height)  # may hand the text to a Paragraph
         if self.paragraph is not None:
             return self.paragraph.split(available_width, available_height)
+        if len(self.lines) == 1 and self.height > available_height:
+            # A one-line Line that did not fit at the foot of a page has always been handed to the
+            # Paragraph it stands for, drawn at the next page's top at a Paragraph's baseline: kept so.
+            self.paragraph_baseline = True
         if available_height < _FUZZ:
             return []
         fits = int(available_height / float(self.style.leading))
@@ -317,8 +323,10 @@ class Line(Flowable):
             self.paragraph.drawOn(self.canv, 0, 0)
             return
         s, canvas = self.style, self.canv
-        baseline = self.height - s.fontSize  # Paragraph's first baseline (paraFontSizeHeightOffset)
         if len(self.lines) == 1 and self.lines[0][0] >= -1e-8:  # one line at its natural spacing
+            # A one-line Line has always sat at the font's ascent below its top (a Paragraph, and so
+            # text over several lines, at its font size: ~2 pt lower at 9 pt); the footer was a Paragraph.
+            baseline = self.height - (s.fontSize if self.paragraph_baseline else getAscent(s.fontName, s.fontSize))
             # the canvas tracks its font and colour (and restores them with the PDF state): set only
             # what differs
             if canvas._fontname != s.fontName or canvas._fontsize != s.fontSize:
@@ -333,7 +341,7 @@ class Line(Flowable):
             return
         canvas.saveState()
         canvas.setFillColor(s.textColor)
-        tx = canvas.beginText(0, baseline)
+        tx = canvas.beginText(0, self.height - s.fontSize)  # Paragraph's first baseline
         tx.setFont(s.fontName, s.fontSize, s.leading)
         right = s.alignment == TA_RIGHT
         for extra, words in self.lines:
@@ -946,6 +954,7 @@ def _numbered_canvas(footer_markup: str):
         def _footer(self, count):
             text = footer_markup.replace("\x00PAGE\x00", str(self._pageNumber)).replace("\x00COUNT\x00", str(count))
             para = _para(text, STYLES["footer"])
+            para.paragraph_baseline = True
             _, height = para.wrap(FRAME_WIDTH, 0.35 * inch)
             top = 0.35 * inch + 0.35 * inch
             self.setStrokeColor(colors.HexColor("#999999"))
