@@ -61,6 +61,12 @@ BOLD = "DejaVuSans-Bold"
 INK = colors.HexColor("#111111")
 GREY = colors.HexColor("#333333")
 FOOTER_GREY = colors.HexColor("#555555")
+HEADER_BG = colors.HexColor("#e6e6e6")
+RULE_AA = colors.HexColor("#aaaaaa")
+RULE_BB = colors.HexColor("#bbbbbb")
+KEYBOX_BG = colors.HexColor("#f2f2f2")
+RULE_77 = colors.HexColor("#777777")
+RULE_99 = colors.HexColor("#999999")
 
 # Page geometry from letters/base.html's @page rule.
 MARGIN_TOP, MARGIN_SIDE, MARGIN_BOTTOM = 0.75 * inch, 0.85 * inch, 0.85 * inch
@@ -190,6 +196,9 @@ def _find(node: Node, tag: str) -> Node | None:
 # --- inline markup -------------------------------------------------------------------------------------
 
 _SPACE = re.compile(r"\s+")
+_NOT_SINGLE_SPACE = re.compile(r"[^\S ]|  ")  # whitespace other than lone spaces
+_TO_ESCAPE = re.compile(r"[&<>]")
+_AROUND_BREAK = re.compile(r" *<br/> *")
 
 
 def inline(node: Node) -> str:
@@ -198,7 +207,9 @@ def inline(node: Node) -> str:
     parts = []
     for child in node.children:
         if isinstance(child, str):
-            parts.append(escape(_SPACE.sub(" ", child), quote=False))
+            if _NOT_SINGLE_SPACE.search(child):
+                child = _SPACE.sub(" ", child)
+            parts.append(escape(child, quote=False) if _TO_ESCAPE.search(child) else child)
         elif child.tag in ("b", "strong"):
             parts.append(f"<b>{inline(child)}</b>")
         elif child.tag in ("i", "em"):
@@ -212,7 +223,8 @@ def inline(node: Node) -> str:
             parts.append(inline(child))
     text = "".join(parts)
     # Collapse the spaces around line breaks and at the ends, as a browser would.
-    text = re.sub(r" *<br/> *", "<br/>", text)
+    if "<br/>" in text:
+        text = _AROUND_BREAK.sub("<br/>", text)
     return text.strip()
 
 
@@ -734,19 +746,19 @@ def _claims_or_figures(table: Node, total: float) -> Table:
         cells = row.elements("td", "th")
         if kind == "claims" and cells and all(c.tag == "th" for c in cells):
             header = r + 1
-            commands += [("BACKGROUND", (0, r), (-1, r), colors.HexColor("#e6e6e6")),
+            commands += [("BACKGROUND", (0, r), (-1, r), HEADER_BG),
                          ("LINEABOVE", (0, r), (-1, r), 0.75, FOOTER_GREY),
                          ("LINEBELOW", (0, r), (-1, r), 0.75, FOOTER_GREY)]
         elif kind == "claims" and any("total" in c.classes for c in cells):
             commands += [("LINEABOVE", (0, r), (-1, r), 0.75, FOOTER_GREY),
                          ("LINEBELOW", (0, r), (-1, r), 0.75, FOOTER_GREY)]
         elif kind == "claims":
-            commands.append(("LINEBELOW", (0, r), (-1, r), 0.25, colors.HexColor("#aaaaaa")))
+            commands.append(("LINEBELOW", (0, r), (-1, r), 0.25, RULE_AA))
         elif "result" in row.classes:
             commands += [("LINEABOVE", (0, r), (-1, r), 0.75, FOOTER_GREY),
                          ("LINEBELOW", (0, r), (-1, r), 0.75, FOOTER_GREY)]
         else:
-            commands.append(("LINEBELOW", (0, r), (-1, r), 0.25, colors.HexColor("#bbbbbb")))
+            commands.append(("LINEBELOW", (0, r), (-1, r), 0.25, RULE_BB))
     if kind == "figures":
         commands += [("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
                      ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]
@@ -841,7 +853,7 @@ def _keybox(node: Node, total: float) -> Table:
     inner = [_para(p, STYLES["keybox_p"]) for p in node.elements("p")]
     t = Table([[inner]], colWidths=[total], hAlign="LEFT", spaceBefore=6, spaceAfter=8)
     t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, INK),
-                           ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f2f2f2")),
+                           ("BACKGROUND", (0, 0), (-1, -1), KEYBOX_BG),
                            ("LEFTPADDING", (0, 0), (-1, -1), 7), ("RIGHTPADDING", (0, 0), (-1, -1), 7),
                            ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
     return t
@@ -873,7 +885,7 @@ def blocks(node: Node, total: float = FRAME_WIDTH) -> list:
             out.append(_para(child, STYLES["h1"]))
         elif tag in ("h2", "h3"):
             heading = _para(child, STYLES["h2"])
-            rule = HRFlowable(width="100%", thickness=0.5, color=colors.HexColor("#777777"), spaceBefore=0,
+            rule = HRFlowable(width="100%", thickness=0.5, color=RULE_77, spaceBefore=0,
                               spaceAfter=4)
             heading.keepWithNext = rule.keepWithNext = 1
             out += [heading, rule]
@@ -904,7 +916,7 @@ def blocks(node: Node, total: float = FRAME_WIDTH) -> list:
             out.append(Group(blocks(child, total)))
         elif tag == "div" and "reference" in classes:
             out.append(Spacer(1, 10))
-            out.append(HRFlowable(width="100%", thickness=0.5, color=colors.HexColor("#999999"), spaceBefore=0,
+            out.append(HRFlowable(width="100%", thickness=0.5, color=RULE_99, spaceBefore=0,
                                   spaceAfter=3))
             out += blocks(child, total) if child.elements("p") else [_para(child, STYLES["reference"])]
         else:
@@ -966,7 +978,7 @@ def _numbered_canvas(footer_markup: str):
             para.paragraph_baseline = True
             _, height = para.wrap(FRAME_WIDTH, 0.35 * inch)
             top = 0.35 * inch + 0.35 * inch
-            self.setStrokeColor(colors.HexColor("#999999"))
+            self.setStrokeColor(RULE_99)
             self.setLineWidth(0.5)
             self.line(MARGIN_SIDE, top, MARGIN_SIDE + FRAME_WIDTH, top)
             para.drawOn(self, MARGIN_SIDE, top - 3 - height)
