@@ -339,26 +339,41 @@ class Line(Flowable):
         tail = " ".join(" ".join(words) for _, words in rest)
         return [first, Line(escape(tail, quote=False), tail, self.style)]
 
+    def _one_line(self) -> bool:
+        return self.paragraph is None and len(self.lines) == 1 and self.lines[0][0] >= -1e-8
+
+    def drawOn(self, canvas, x, y, _sW=0):
+        """One line at its natural spacing is drawn where it goes, without the PDF state save,
+        translation and restore platypus wraps around every flowable (the line sets the font and
+        colour it needs, and only those; nothing a letter draws relies on them being restored)."""
+        if self._one_line():
+            self._draw_line(canvas, self._hAlignAdjust(x, _sW), y)
+        else:
+            super().drawOn(canvas, x, y, _sW)
+
+    def _draw_line(self, canvas, x, y):
+        s = self.style
+        # A one-line Line has always sat at the font's ascent below its top (a Paragraph, and so
+        # text over several lines, at its font size: ~2 pt lower at 9 pt); the footer was a Paragraph.
+        baseline = y + self.height - (s.fontSize if self.paragraph_baseline else getAscent(s.fontName, s.fontSize))
+        # the canvas tracks its font and colour: set only what differs
+        if canvas._fontname != s.fontName or canvas._fontsize != s.fontSize:
+            canvas.setFont(s.fontName, s.fontSize)
+        if canvas._fillColorObj is not s.textColor:
+            canvas.setFillColor(s.textColor)
+        text = " ".join(self.lines[0][1])
+        if s.alignment == TA_RIGHT:
+            canvas.drawRightString(x + self.width, baseline, text)
+        else:
+            canvas.drawString(x, baseline, text)
+
     def draw(self):
         if self.paragraph is not None:
             self.paragraph.drawOn(self.canv, 0, 0)
             return
         s, canvas = self.style, self.canv
-        if len(self.lines) == 1 and self.lines[0][0] >= -1e-8:  # one line at its natural spacing
-            # A one-line Line has always sat at the font's ascent below its top (a Paragraph, and so
-            # text over several lines, at its font size: ~2 pt lower at 9 pt); the footer was a Paragraph.
-            baseline = self.height - (s.fontSize if self.paragraph_baseline else getAscent(s.fontName, s.fontSize))
-            # the canvas tracks its font and colour (and restores them with the PDF state): set only
-            # what differs
-            if canvas._fontname != s.fontName or canvas._fontsize != s.fontSize:
-                canvas.setFont(s.fontName, s.fontSize)
-            if canvas._fillColorObj is not s.textColor:
-                canvas.setFillColor(s.textColor)
-            text = " ".join(self.lines[0][1])
-            if s.alignment == TA_RIGHT:
-                canvas.drawRightString(self.width, baseline, text)
-            else:
-                canvas.drawString(0, baseline, text)
+        if self._one_line():
+            self._draw_line(canvas, 0, 0)
             return
         canvas.saveState()
         canvas.setFillColor(s.textColor)
