@@ -569,6 +569,32 @@ def _break_rich(words, width: float, shrinkage: float):
     return lines
 
 
+def _words_markup(words, style: ParagraphStyle) -> str:
+    """Markup for fragment words (the rest of a split paragraph), should it have to become a
+    Paragraph after all (a narrower frame): the same text, fonts and breaks."""
+    runs: list[list] = []  # [font, size, text, is a break]; a word's space stays in its last run
+    for _, pieces, spaced, is_break in words:
+        if is_break:
+            runs.append([None, None, "<br/>", True])
+            continue
+        for (font, size, _), text in pieces:
+            if runs and not runs[-1][3] and runs[-1][:2] == [font, size]:
+                runs[-1][2] += escape(text, quote=False)
+            else:
+                runs.append([font, size, escape(text, quote=False), False])
+        if spaced:
+            runs[-1][2] += " "
+    out = []
+    for font, size, text, is_break in runs:
+        if not is_break:
+            if font == BOLD and style.fontName != BOLD:
+                text = f"<b>{text}</b>"
+            if size != style.fontSize:
+                text = f'<font size="{size:g}">{text}</font>'
+        out.append(text)
+    return "".join(out).strip()
+
+
 class Rich(Flowable):
     """A paragraph with the inline markup of the letters (bold, line breaks, the big/dated spans),
     laid out here as platypus's Paragraph lays it out — the same words, the same line breaks
@@ -625,8 +651,8 @@ class Rich(Flowable):
         if len(self.lines) <= fits:
             return [self]
         first = Rich(self.markup, self.style, words=self.words, lines=self.lines[:fits])
-        rest = Rich(self.markup, self.style, words=self.words[self.lines[fits][3]:])
-        return [first, rest]
+        words = self.words[self.lines[fits][3]:]
+        return [first, Rich(_words_markup(words, self.style), self.style, words=words)]
 
     def draw(self):
         if self.paragraph is not None:

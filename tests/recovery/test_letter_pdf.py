@@ -23,6 +23,9 @@ from recovery.letters.layout import (
     Line,
     Rich,
     _break_rich,
+    _frag_words,
+    _runs,
+    _words_markup,
     _para,
     _variant,
     html_to_pdf,
@@ -255,3 +258,20 @@ def test_multi_line_text_right_aligned_and_with_accents_prints_as_written():
                 f'</table><p>{names} <b>{names}</b></p>')
     text = pdf_text(html_to_pdf(html))
     assert text.count("Zoë Łukasz Świętokrzyski") == 18
+
+
+def test_the_rest_of_a_split_paragraph_has_markup_for_the_same_text_should_it_become_a_paragraph():
+    markup = 'Pay <font size="11"><b>$3,445.35</b></font> by <b>March 10, 2027</b>.<br/>Zoë &amp; Łukasz'
+    words = _frag_words(_runs(markup, STYLES["p"]))
+    again = _words_markup(words, STYLES["p"])
+    for width in (60.0, 150.0, 446.4):
+        assert paragraph_lines(again, STYLES["p"], width) == paragraph_lines(markup, STYLES["p"], width)
+    rich = _para(markup, STYLES["p"])
+    rich.wrap(80.0, 1000)
+    assert rich.paragraph is None and len(rich.lines) > 4
+    first, rest = rich.split(80.0, 3 * STYLES["p"].leading)
+    assert len(first.lines) == 3 and isinstance(rest, Rich)
+    assert line_lines(rest, 80.0) == paragraph_lines(rest.markup, STYLES["p"], 80.0)
+    rest.wrap(80.0, 1000)
+    printed = " ".join("".join(run[2] for run in line[1]) for line in first.lines + rest.lines)
+    assert " ".join(printed.split()) == "Pay $3,445.35 by March 10, 2027. Zoë & Łukasz"
