@@ -410,18 +410,22 @@ def _runs(markup: str, style: ParagraphStyle):
     for a line break — in the fonts platypus would choose; None for anything else (a Paragraph)."""
     if style.fontName not in (FONT, BOLD):
         return None
-    runs, bold, sizes, pos = [], 1 if style.fontName == BOLD else 0, [style.fontSize], 0
+    runs, opened, sizes, pos = [], 0, [style.fontSize], 0
+    base_bold = style.fontName == BOLD
     for match in _INLINE_TAG.finditer(markup):
-        if not _text_runs(runs, markup[pos:match.start()], BOLD if bold else FONT, sizes[-1]):
+        font = BOLD if base_bold or opened else FONT
+        if not _text_runs(runs, markup[pos:match.start()], font, sizes[-1]):
             return None
         close, tag, attrs = match.groups()
+        if tag != "br" and match.group(0).endswith("/>"):
+            return None  # an empty <b/> or <font/>: Paragraph's business
         if tag == "br":
             if close or (attrs or "").strip():
                 return None
-            runs.append((BOLD if bold else FONT, sizes[-1], _BREAK))
+            runs.append((font, sizes[-1], _BREAK))
         elif tag == "b":
-            bold += -1 if close else 1
-            if bold < 0 or (attrs or "").strip():
+            opened += -1 if close else 1
+            if opened < 0 or (attrs or "").strip():
                 return None
         elif close:
             if len(sizes) == 1:
@@ -433,7 +437,9 @@ def _runs(markup: str, style: ParagraphStyle):
                 return None
             sizes.append(float(size.group(1)))
         pos = match.end()
-    if not _text_runs(runs, markup[pos:], BOLD if bold else FONT, sizes[-1]):
+    if opened or len(sizes) > 1:
+        return None  # unclosed tags
+    if not _text_runs(runs, markup[pos:], BOLD if base_bold else FONT, sizes[-1]):
         return None
     if not any(text and text.strip() for _, _, text in runs):
         return None  # nothing but line breaks: Paragraph gives no lines at all

@@ -230,7 +230,8 @@ def test_a_word_wider_than_the_column_goes_to_paragraph_and_prints_every_letter(
 
 def test_markup_beyond_the_letters_subset_is_laid_out_by_paragraph():
     for markup in ('Pay <font color="red">now</font>', "Pay <u>now</u>", "Pay <i>now</i> <b>x</b>",
-                   '<font size="11" face="x">y</font> z', "<br/><br/>", "</b>x<b>"):
+                   '<font size="11" face="x">y</font> z', "<br/><br/>", "</b>x<b>", "a <b/> b",
+                   "<b>open", '<font size="9">open'):
         flowable = _para(markup, STYLES["p"])
         assert not isinstance(flowable, Rich) or flowable.words is None, markup
     data = html_to_pdf(page("<p>Before <b>bold</b> and <u>underlined</u> after</p>"))
