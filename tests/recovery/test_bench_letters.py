@@ -23,6 +23,7 @@ def test_bench_letters_reports_both_renderers_and_the_relay_and_leaves_nothing(s
     for key in ("median_ms", "p95_ms", "cpu_median_ms", "baseline_median_ms", "speedup", "relay_s",
                 "relay_per_s", "hours_for_100k", "peak_rss_mb"):
         assert result[key] > 0, key
+    assert len(result["load_avg"]) == 2 and all(load >= 0 for load in result["load_avg"])
     assert result["deliveries"] == 6 and result["left"] == 0
     assert result["renders"] == result["letters"] == 3
     assert Letter.objects.count() == 0 and LetterDelivery.objects.count() == 0

@@ -18,10 +18,13 @@ removed), it loads the demo (letters of every kind, on every track, accented nam
 
 The last line is `RESULT {json}` with `letters`, `renders`, `median_ms`, `p95_ms`, `cpu_median_ms`,
 `baseline_median_ms`, `baseline_cpu_median_ms`, `speedup`, `deliveries`, `relay_s`,
-`relay_per_s`, `hours_for_100k`, `peak_rss_mb`.
+`relay_per_s`, `hours_for_100k`, `peak_rss_mb`, and `load_avg` (the machine's 1-minute load average at
+the start and the end: on a shared machine the wall-clock figures grow with it, the CPU figures far
+less — compare those).
 """
 
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -64,6 +67,7 @@ class Command(BaseCommand):
     def handle(self, *args, repeat, deliveries, letters, **options):
         folder = tempfile.mkdtemp(prefix="bench-letters-")
         result = {}
+        load_start = os.getloadavg()[0]
         try:
             with override_settings(MEDIA_ROOT=f"{folder}/media", PRINT_QUEUE_DIR=f"{folder}/print",
                                    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
@@ -76,7 +80,9 @@ class Command(BaseCommand):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        self.stdout.write(f"peak RSS {result['peak_rss_mb']} MB")
+        result["load_avg"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
+        self.stdout.write(f"peak RSS {result['peak_rss_mb']} MB; load average {result['load_avg'][0]} -> "
+                          f"{result['load_avg'][1]} (on a busy machine compare the CPU medians)")
         self.stdout.write("RESULT " + json.dumps(result))
 
     def _run(self, repeat, deliveries, limit) -> dict:
