@@ -1,6 +1,7 @@
 """The intake CSV layout, version 1 (docs/intake.md): column names, and parsing one row into typed
 values with every error named by line, field and reason. Pure: no database (SPEC §9)."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -176,12 +177,16 @@ def check_header(file, header, columns) -> list[RowError]:
     return errors
 
 
+# The same validator, once per distinct MBI of a file (a claims file repeats its cases' MBIs).
+_normalize_mbi = functools.lru_cache(maxsize=1 << 16)(normalize_mbi)
+
+
 def _mbi(row, required=True):
     value = row.text("mbi", required, max_length=13)
     if not value:
         return None
     try:
-        return normalize_mbi(value)
+        return _normalize_mbi(value)
     except InvalidMBI as exc:  # SPEC §8, the beneficiaries' own validator
         row.error("mbi", str(exc))
         return None
@@ -247,3 +252,18 @@ def parse_claim(line: int, raw: dict) -> ClaimRow:
         r.error("service_to", "The last date of service is before the first.")
     row.errors = r.errors
     return row
+
+
+def period_errors(claim: ClaimRow, start: date | None, end: date | None) -> list[RowError]:
+    """Dates of service inside the recovery period [start, end] (SPEC §5.1, §9): the rule and the
+    messages of recovery.models.Claim.clean, for the batch path that checks rows without model
+    instances (tests/intake compare it with the per-record path, which calls full_clean)."""
+    errors = []
+    if claim.service_from and claim.service_to:
+        if start and claim.service_from < start:
+            errors.append(RowError("claims", claim.line, "service_from", "Dates of service must fall in the "
+                                   f"recovery period, which starts on {start:%Y-%m-%d}."))
+        if end and claim.service_to > end:
+            errors.append(RowError("claims", claim.line, "service_to", "Dates of service must fall in the "
+                                   f"recovery period, which ends on {end:%Y-%m-%d}."))
+    return errors
