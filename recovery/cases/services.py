@@ -116,6 +116,7 @@ def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, 
                      caseworker=caseworker, opened_on=opened_on)
     case.full_clean(exclude=["number", "state"])
     case.number = case_number_next(track=track)
+    case._history_user = actor  # simple-history: who opened it (as case_open_many's rows)
     case.save()
     _history(case, "open", actor=actor, on=case.opened_on, from_state=State.REPORTED, reason=reason or "Case opened")
     return case

@@ -47,8 +47,9 @@ def insert(model, rows: list[dict]) -> list[int]:
             row[pk] = pk_value
         names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         attnames = [f.attname for f in fields]
-        with connection.cursor() as cur:
-            table = connection.ops.quote_name(model._meta.db_table)
+        table = connection.ops.quote_name(model._meta.db_table)
+        # psycopg's own cursor for COPY; its errors raised as Django's (IntegrityError, DatabaseError …)
+        with connection.cursor() as cur, connection.wrap_database_errors:
             with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([row[a] for a in attnames])

@@ -366,6 +366,7 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
                 occurrence.full_clean(exclude=["beneficiary", "payer"])
             except ValidationError as exc:
                 raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+            occurrence._history_user = actor  # simple-history: who made the change
             occurrence.save()
         # The claims are checked on a stand-in first, so that the "open" history row names them and
         # their interim total as the batch path's does (_open_new).
@@ -424,6 +425,7 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
             occurrence.full_clean(exclude=["beneficiary", "payer"])
         except ValidationError as exc:
             raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+        occurrence._history_user = actor
         occurrence.save(update_fields=["orm", "orm_end"])
         changed = True
 
