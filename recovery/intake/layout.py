@@ -116,7 +116,7 @@ class _Row:
         return value or None
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseRow:
     line: int
     case_number: str
@@ -145,7 +145,7 @@ class CaseRow:
         return f"{self.mbi}/{self.payer_name}/{self.incident_date}"
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimRow:
     line: int
     case_number: str
