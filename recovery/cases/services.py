@@ -12,9 +12,11 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
+from ..access import roles
 from ..clocks import counting as clocks
 from ..money import ledger
 from ..letters import compose as letters
@@ -112,6 +114,9 @@ def case_open_many(*, openings: list[dict], actor, reason: str) -> list[Recovery
 @transaction.atomic
 def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, caseworker=None,
               opened_on: date | None = None, reason: str = "") -> RecoveryCase:
+    if caseworker is not None and not roles.case_workers().filter(pk=caseworker.pk).exists():
+        raise ValidationError({"caseworker": f"Choose an active caseworker or supervisor; {caseworker.get_username()} "
+                                             "does not work cases."})  # issue 9, for every caller
     case = _case_new(beneficiary=beneficiary, track=track, occurrence=occurrence, debtor_payer=debtor_payer,
                      caseworker=caseworker, opened_on=opened_on)
     case.full_clean(exclude=["number", "state"])

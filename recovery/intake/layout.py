@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from payers.models import MSPOccurrence, Payer
-from recovery.errors import CaseActionError
-from recovery.money.ledger import parse_money
+from recovery import parsing
 from recovery.models import validate_diagnosis_codes
 
 VERSION = "1"
@@ -50,7 +49,9 @@ CLAIM_COLUMNS = {
 NGHP_COVERAGE = {MSPOccurrence.CoverageType.LIABILITY, MSPOccurrence.CoverageType.NO_FAULT,
                  MSPOccurrence.CoverageType.WORKERS_COMP}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# Layout v1 amounts are plain digits: recovery.parsing.parse_money's rules, and no `$` or commas
+# (docs/intake.md).
+PLAIN_AMOUNTS = True
 
 
 @dataclass(frozen=True)
@@ -93,18 +94,19 @@ class _Row:
             return None
 
     def money(self, name, required=True) -> Decimal | None:
-        """One strict form: digits, optionally a point and one or two decimals; no sign, no $, no
-        thousands separators, no exponent. The amount rules are recovery.money.ledger.parse_money's."""
+        """Read by the one money parser (recovery.parsing.parse_money: whole cents, not negative, at most
+        12 digits before the point, no exponent …). With PLAIN_AMOUNTS (layout v1) a `$` or a thousands
+        comma is refused too: a file is written by a program, and a comma is the CSV's separator."""
         value = self.text(name, required)
         if not value:
             return None
-        if not _MONEY.match(value):
-            self.error(name, f"'{value}' is not an amount in dollars and cents such as 1234.56 "
-                             "(no sign, currency symbol, separator or more than two decimals).")
+        if PLAIN_AMOUNTS and ("$" in value or "," in value):
+            self.error(name, f"'{value}': write amounts as plain digits such as 1234.56 (layout v{VERSION}: no $ "
+                             "or thousands separator).")
             return None
         try:
-            return parse_money(value, name)
-        except CaseActionError as exc:
+            return parsing.parse_money(value, name)
+        except parsing.ParseError as exc:
             self.error(name, exc.message)
             return None
 

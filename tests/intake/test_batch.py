@@ -155,3 +155,16 @@ def test_a_database_failure_in_one_record_falls_back_per_record(files):
     assert not MSPOccurrence.objects.filter(beneficiary=benes[2]).exists()  # the whole record stayed out
     assert Beneficiary.objects.count() == 7
     assert Claim.history.model.objects.count() == 12 and CaseEvent.objects.count() == 4
+
+
+@pytest.mark.parametrize("amount, says", [
+    ("$100.00", "plain digits"), ("1,250.00", "plain digits"), ("1E5", "no exponent"), ("12.345", "whole cents"),
+    ("-5.00", "must not be negative"), ("1000000000000.00", "too large"), ("١٠٠", "digits 0–9 only")])
+def test_amounts_are_read_by_the_one_parser_and_plain_digits_only(files, amount, says):
+    actor, benes, _, _ = files
+    cases = _csv(CASE_HEADER, [_case_row(benes[0])])
+    claims = _csv(CLAIM_HEADER, [_claim_row(benes[0], "A1", incident="2024-01-10", amount=f'"{amount}"')])
+    out = run_intake(cases_text=cases, claims_text=claims, actor=actor)
+    bad = [e for e in out.errors if e.field]
+    assert [(e.file, e.line, e.field) for e in bad] == [("claims", 2, "amount_paid")] and says in bad[0].reason
+    assert RecoveryCase.objects.count() == 0
