@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
+from payers.coordination import services as coordination
+
 from ..access import roles
 from ..clocks import counting as clocks
 from ..money import ledger
@@ -229,6 +231,17 @@ def _simple(action, letter_kind=None):
     return run
 
 
+def _post_occurrence(case, *, actor, on, reason):
+    """SPEC §7: the who-pays-first check of posting an occurrence (as the occurrence admin's save): when
+    Medicare pays first no MSP recovery should exist. The warning goes in the step's history row, seen
+    on every channel, and stays on the case as `coordination_warning` for the caller to show."""
+    warning = coordination.occurrence_warning(occurrence=case.occurrence)
+    case.coordination_warning = warning
+    if warning:
+        reason = f"{reason} — {warning}" if reason else warning
+    _perform(case, Step("post_occurrence", {}), actor=actor, on=on, reason=reason)
+
+
 def _issue_cpn(case, *, actor, on, reason):
     days = clock_table().days(case.track, "cpn_response", on)
     settlement = getattr(case, "settlement", None) if case.track == Track.BENEFICIARY else None
@@ -412,7 +425,7 @@ def _put_on_hold(case, *, actor, on, reason):
 
 
 ACTIONS = {
-    "post_occurrence": _simple("post_occurrence"),
+    "post_occurrence": _post_occurrence,
     "issue_rar": _simple("issue_rar", K.RAR),
     "issue_cpl": _simple("issue_cpl", K.CPL),
     "issue_cpn": _issue_cpn,
