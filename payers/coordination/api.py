@@ -118,14 +118,22 @@ class WhoPaysFirstSerializer(serializers.Serializer):
     beneficiary_id = serializers.IntegerField(allow_null=True)
 
 
+def _schema(operation_id, request, response):
+    return extend_schema(tags=["coordination"], operation_id=operation_id, request=request,
+                         responses={200: response, 400: E400, 401: E401, 415: E415, 429: E429,
+                                    403: OpenApiResponse(E403.response, description="Not staff")})
+
+
+def _refused(exc: CoordinationInputError, serializer):
+    """The rule's refusal as a 400 on the answer it names (SPEC §9)."""
+    name = exc.field if exc.field in serializer.fields else "non_field_errors"
+    return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+
+
 class WhoPaysFirstView(ApiView):
     serializer_class = WhoPaysFirstInputSerializer
 
-    @extend_schema(
-        tags=["coordination"], operation_id="coordination_who_pays_first", request=WhoPaysFirstInputSerializer,
-        responses={200: WhoPaysFirstSerializer, 400: E400, 401: E401,
-                   403: OpenApiResponse(E403.response, description="Not staff"), 415: E415, 429: E429},
-    )
+    @_schema("coordination_who_pays_first", WhoPaysFirstInputSerializer, WhoPaysFirstSerializer)
     def post(self, request):
         """Who pays first for one service on one day (SPEC §7, CRS Tables 1–3), with the rule that decided
         it; staff only. Stores nothing."""
@@ -141,8 +149,7 @@ class WhoPaysFirstView(ApiView):
         try:
             result = services.determine(answers.answers_of(serializer.validated_data), beneficiary=beneficiary)
         except CoordinationInputError as exc:
-            name = exc.field if exc.field in serializer.fields else "non_field_errors"
-            return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+            return _refused(exc, serializer)
         body = {**services.as_dict(result), "beneficiary_id": beneficiary.pk if beneficiary else None}
         return Response(WhoPaysFirstSerializer(body).data)
 
@@ -166,11 +173,7 @@ class WcmsaSerializer(serializers.Serializer):
 class WcmsaReviewView(ApiView):
     serializer_class = WcmsaInputSerializer
 
-    @extend_schema(
-        tags=["coordination"], operation_id="coordination_wcmsa_review", request=WcmsaInputSerializer,
-        responses={200: WcmsaSerializer, 400: E400, 401: E401,
-                   403: OpenApiResponse(E403.response, description="Not staff"), 415: E415, 429: E429},
-    )
+    @_schema("coordination_wcmsa_review", WcmsaInputSerializer, WcmsaSerializer)
     def post(self, request):
         """Would CMS review a workers' compensation Medicare set-aside (SPEC §7)? A beneficiary with a total
         settlement over $25,000, or a claimant expecting Medicare within 30 months with over $250,000.
@@ -183,6 +186,5 @@ class WcmsaReviewView(ApiView):
         try:
             result = services.wcmsa(serializer.validated_data)
         except CoordinationInputError as exc:
-            name = exc.field if exc.field in serializer.fields else "non_field_errors"
-            return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+            return _refused(exc, serializer)
         return Response(WcmsaSerializer({"reviewed": result.reviewed, "rule": result.rule}).data)
