@@ -179,6 +179,13 @@ def check_header(file, header, columns) -> list[RowError]:
     return errors
 
 
+# The choices, read once (not per row).
+_PAYER_TYPES = frozenset(Payer.Kind.values)
+_COVERAGE_TYPES = frozenset(str(c) for c in NGHP_COVERAGE)
+_INJURY_KINDS = frozenset(MSPOccurrence.InjuryKind.values)
+# The Claim model's ICD-10 validator, once per distinct list of codes (a file repeats them).
+_diagnosis_codes = functools.lru_cache(maxsize=1 << 14)(validate_diagnosis_codes)
+
 # The same validator, once per distinct MBI of a file (a claims file repeats its cases' MBIs).
 _normalize_mbi = functools.lru_cache(maxsize=1 << 16)(normalize_mbi)
 
@@ -204,9 +211,9 @@ def parse_case(line: int, raw: dict) -> CaseRow:
         line=line, case_number=case_number, mbi=_mbi(r),
         first_name=r.text("first_name", max_length=100), last_name=r.text("last_name", max_length=100),
         date_of_birth=r.day("date_of_birth"), payer_name=r.text("payer_name"),
-        payer_type=r.choice("payer_type", set(Payer.Kind.values)),
-        coverage_type=r.choice("coverage_type", {str(c) for c in NGHP_COVERAGE}),
-        injury_kind=r.choice("injury_kind", set(MSPOccurrence.InjuryKind.values)),
+        payer_type=r.choice("payer_type", _PAYER_TYPES),
+        coverage_type=r.choice("coverage_type", _COVERAGE_TYPES),
+        injury_kind=r.choice("injury_kind", _INJURY_KINDS),
         incident_date=r.day("incident_date"), orm=None if orm_text is None else orm_text == "y",
         orm_end=r.day("orm_end_date", required=False), tpoc_date=r.day("tpoc_date", required=False),
         tpoc_amount=r.money("tpoc_amount", required=False),
@@ -240,7 +247,7 @@ def parse_claim(line: int, raw: dict) -> ClaimRow:
     codes = r.text("diagnosis_codes")
     if codes:
         try:
-            validate_diagnosis_codes(codes)
+            _diagnosis_codes(codes)
         except ValidationError as exc:
             r.error("diagnosis_codes", exc.messages[0])
     row = ClaimRow(

@@ -101,18 +101,23 @@ def read_csv(file: str, text: str, columns: dict):
     """(header errors, [(line, row dict)]). The line is the file's line where the row ends."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    errors = layout.check_header(file, reader.fieldnames, columns)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    errors = layout.check_header(file, header, columns)
     if errors:
         return errors, []
+    names = [h.strip() for h in header]
+    width = len(names)
     rows = []
-    for raw in reader:
-        if None in raw:
+    for values in reader:
+        if len(values) > width:
             rows.append((reader.line_num, None))
             continue
-        if not any((v or "").strip() for v in raw.values()):
+        if not any(v.strip() for v in values):
             continue  # a blank line
-        rows.append((reader.line_num, {k.strip(): v for k, v in raw.items()}))
+        if len(values) < width:  # as csv.DictReader: missing trailing values are empty
+            values += [""] * (width - len(values))
+        rows.append((reader.line_num, dict(zip(names, values))))
     return [], rows
 
 
