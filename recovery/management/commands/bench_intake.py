@@ -7,9 +7,10 @@ Inside one transaction that is rolled back at the end: N beneficiaries are bulk-
 with one liability payer; a cases file (N rows, no TPOC) and a claims file (3N rows, linked by MBI +
 date of incident) are generated in the intake layout v1. Then, timed:
 
-  intake  recovery.intake.services.run_intake — parse, validate, per-chunk lookups, each record in its
-          own savepoint through case_open (MSP occurrence, case number, history) and the claims with
-          their history rows and the case event carrying the interim total.
+  intake  recovery.intake.services.run_intake — parse and check both files, then per chunk of 2,000
+          records one lookup per table and the set-based write of the new cases (recovery.intake.bulk:
+          COPY of the MSP occurrences, cases, claims, their simple-history rows and the "open" history
+          rows, case numbers from one block of the sequence).
   COPY    the same two CSV texts COPYed into two staging tables of text columns (no parsing, no
           validation, no keys) — the floor of getting the bytes into PostgreSQL.
 
