@@ -7,6 +7,7 @@ from django.db import models
 
 class IntakeBatch(models.Model):
     class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Previewing"  # a big file's preview runs as a task (intake.tasks)
         PREVIEWED = "previewed", "Previewed, awaiting confirmation"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Importing"

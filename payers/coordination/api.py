@@ -16,7 +16,7 @@ from recovery.access import checks as access, audit
 from recovery.api.serializers import Money
 from recovery.api.views import E400, E401, E403, E415, E429, ApiView
 
-from . import forms, services
+from . import answers, services
 from .rules import EARLIEST_DATE, LATEST_DATE, PAYER_LABELS, CoordinationInputError
 
 DATE_HELP = "YYYY-MM-DD, 1900-01-01 to 2199-12-31"
@@ -38,47 +38,22 @@ def _flag(help_text, default=False):
     return serializers.BooleanField(required=False, default=default, help_text=help_text)
 
 
-def _choice(choices, help_text, default):
-    return serializers.ChoiceField(choices=[c for c, _ in choices], required=False, default=str(default),
-                                   help_text=help_text)
+def _field(answer: answers.Answer):
+    """The API's field for one answer (answers.ANSWERS)."""
+    if answer.kind == "date":
+        return _date(answer.api_help, required=answer.required)
+    if answer.kind == "flag":
+        return _flag(answer.api_help, default=answer.default)
+    if answer.kind == "count":
+        return _count(answer.api_help)
+    return serializers.ChoiceField(choices=[c for c, _ in answer.choices], required=False,
+                                   default=str(answer.default), help_text=answer.api_help)
 
 
-class WhoPaysFirstInputSerializer(serializers.Serializer):
-    on = _date("Date of service", required=True)
+class _WhoPaysFirstInputBase(serializers.Serializer):
+    on = _field(answers.DATE_OF_SERVICE)
     mbi = serializers.CharField(required=False, allow_blank=True, max_length=13,
                                 help_text="Optional: the beneficiary whose record gives date of birth and basis")
-    date_of_birth = _date("Date of birth (required without an mbi)")
-    disabled = _flag("Entitled to Medicare on the basis of disability")
-    other_entitlement_start = _date("When Medicare on age or disability began")
-    esrd_start = _date("First day of the first month of ESRD entitlement")
-    esrd_end = _date("Last day of ESRD entitlement (null while it lasts)")
-    dialysis_start = _date("Dialysis started (used when esrd_start is null)")
-    self_dialysis_training = _flag("Took a self-dialysis training programme")
-    transplant_admission = _date("Admitted for a kidney transplant")
-    transplant_date = _date("Kidney transplant")
-    previous_esrd_start = _date("An earlier, ended ESRD period: start")
-    previous_esrd_end = _date("An earlier, ended ESRD period: end")
-    medicare_primary_when_esrd_began = _choice(forms.KNOWN_CHOICES, "Was Medicare properly primary when ESRD "
-                                               "entitlement began (unknown: decide from the answers)", "unknown")
-    part_a = _choice(forms.PART_A_CHOICES, "Part A", forms.PartA.PREMIUM_FREE)
-    part_b = _flag("Enrolled in Part B", default=True)
-    ghp = _choice(forms.GHP_CHOICES, "Group health plan coverage", forms.GHPBasis.NONE)
-    ghp_through = _choice(forms.THROUGH_CHOICES, "Whose employment the GHP comes through", forms.Through.SELF)
-    employer_size = _count("The employer's number of employees")
-    multi_employer = _flag("Multi-employer or multiple-employer plan")
-    largest_employer_size = _count("The largest employer in the multi-employer plan")
-    small_employer_exempted = _flag("The multi-employer plan exempted employers with fewer than 20")
-    cobra_before_medicare = _flag("COBRA began before Medicare entitlement")
-    nghp = _choice(forms.NGHP_CHOICES, "Liability, no-fault or workers' compensation", forms.NGHP.NONE)
-    nghp_related_care = _flag("The care is related to that claim", default=True)
-    claim_received = _date("The plan received the claim (120-day rule)")
-    nghp_paid_on = _date("The plan paid")
-    black_lung = _flag("Covered by the Federal Black Lung Program")
-    black_lung_related_care = _flag("The care is related to Black Lung")
-    va_authorised_care = _flag("VA-authorised care")
-    tricare = _flag("Covered by TRICARE")
-    military_facility = _flag("At a military hospital or other federal provider")
-    medicaid = _flag("Covered by Medicaid")
 
     def validate(self, attrs):
         errors = {}
@@ -102,6 +77,11 @@ class WhoPaysFirstInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("No beneficiary has this MBI.")
         self.beneficiary = beneficiary
         return mbi
+
+
+# The answers' fields, declared from the one table (the serializer's metaclass collects them in order).
+WhoPaysFirstInputSerializer = type(serializers.Serializer)("WhoPaysFirstInputSerializer", (_WhoPaysFirstInputBase,), {
+    "__module__": __name__, **{a.name: _field(a) for a in answers.ANSWERS}})
 
 
 PAYERS = [str(p) for p in PAYER_LABELS]
@@ -138,14 +118,22 @@ class WhoPaysFirstSerializer(serializers.Serializer):
     beneficiary_id = serializers.IntegerField(allow_null=True)
 
 
+def _schema(operation_id, request, response):
+    return extend_schema(tags=["coordination"], operation_id=operation_id, request=request,
+                         responses={200: response, 400: E400, 401: E401, 415: E415, 429: E429,
+                                    403: OpenApiResponse(E403.response, description="Not staff")})
+
+
+def _refused(exc: CoordinationInputError, serializer):
+    """The rule's refusal as a 400 on the answer it names (SPEC §9)."""
+    name = exc.field if exc.field in serializer.fields else "non_field_errors"
+    return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+
+
 class WhoPaysFirstView(ApiView):
     serializer_class = WhoPaysFirstInputSerializer
 
-    @extend_schema(
-        tags=["coordination"], operation_id="coordination_who_pays_first", request=WhoPaysFirstInputSerializer,
-        responses={200: WhoPaysFirstSerializer, 400: E400, 401: E401,
-                   403: OpenApiResponse(E403.response, description="Not staff"), 415: E415, 429: E429},
-    )
+    @_schema("coordination_who_pays_first", WhoPaysFirstInputSerializer, WhoPaysFirstSerializer)
     def post(self, request):
         """Who pays first for one service on one day (SPEC §7, CRS Tables 1–3), with the rule that decided
         it; staff only. Stores nothing."""
@@ -158,12 +146,10 @@ class WhoPaysFirstView(ApiView):
         beneficiary = serializer.beneficiary
         if beneficiary is not None:
             self.audit(audit.A.VIEW, beneficiary, detail="who_pays_first")
-        answers = {k: v for k, v in serializer.validated_data.items() if k != "mbi"}
         try:
-            result = services.determine(answers, beneficiary=beneficiary)
+            result = services.determine(answers.answers_of(serializer.validated_data), beneficiary=beneficiary)
         except CoordinationInputError as exc:
-            name = exc.field if exc.field in serializer.fields else "non_field_errors"
-            return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+            return _refused(exc, serializer)
         body = {**services.as_dict(result), "beneficiary_id": beneficiary.pk if beneficiary else None}
         return Response(WhoPaysFirstSerializer(body).data)
 
@@ -176,7 +162,7 @@ class WcmsaInputSerializer(serializers.Serializer):
     settlement_date = _date("Settlement date")
     expected_medicare_on = _date("Expected Medicare enrolment (decides the 30 months with settlement_date)")
 
-    validate = WhoPaysFirstInputSerializer.validate
+    validate = _WhoPaysFirstInputBase.validate
 
 
 class WcmsaSerializer(serializers.Serializer):
@@ -187,11 +173,7 @@ class WcmsaSerializer(serializers.Serializer):
 class WcmsaReviewView(ApiView):
     serializer_class = WcmsaInputSerializer
 
-    @extend_schema(
-        tags=["coordination"], operation_id="coordination_wcmsa_review", request=WcmsaInputSerializer,
-        responses={200: WcmsaSerializer, 400: E400, 401: E401,
-                   403: OpenApiResponse(E403.response, description="Not staff"), 415: E415, 429: E429},
-    )
+    @_schema("coordination_wcmsa_review", WcmsaInputSerializer, WcmsaSerializer)
     def post(self, request):
         """Would CMS review a workers' compensation Medicare set-aside (SPEC §7)? A beneficiary with a total
         settlement over $25,000, or a claimant expecting Medicare within 30 months with over $250,000.
@@ -204,6 +186,5 @@ class WcmsaReviewView(ApiView):
         try:
             result = services.wcmsa(serializer.validated_data)
         except CoordinationInputError as exc:
-            name = exc.field if exc.field in serializer.fields else "non_field_errors"
-            return Response({name: [f"{exc.field}: {exc.message}."]}, status=status.HTTP_400_BAD_REQUEST)
+            return _refused(exc, serializer)
         return Response(WcmsaSerializer({"reviewed": result.reviewed, "rule": result.rule}).data)

@@ -8,18 +8,7 @@ from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from beneficiaries.models import Beneficiary
 from recovery.fields import MoneyField
 
-from .rules import NGHP, GHPBasis, PartA, Through
-
-GHP_CHOICES = [(GHPBasis.NONE, "No group health plan"),
-               (GHPBasis.CURRENT_EMPLOYMENT, "Through current employment"),
-               (GHPBasis.COBRA, "COBRA continuation"), (GHPBasis.RETIREE, "Retiree coverage")]
-THROUGH_CHOICES = [(Through.SELF, "The beneficiary's own"), (Through.SPOUSE, "The spouse's"),
-                   (Through.FAMILY, "Another family member's")]
-PART_A_CHOICES = [(PartA.PREMIUM_FREE, "Premium-free Part A"), (PartA.PREMIUM, "Part A bought with a premium"),
-                  (PartA.NONE, "No Part A (Part B only)")]
-NGHP_CHOICES = [(NGHP.NONE, "None"), (NGHP.LIABILITY, "Liability (incl. self-insured)"),
-                (NGHP.NO_FAULT, "No-fault"), (NGHP.WORKERS_COMP, "Workers' compensation")]
-KNOWN_CHOICES = [("unknown", "Decide from the answers above"), ("yes", "Yes"), ("no", "No")]
+from . import answers
 
 
 def _date(label, **kw):
@@ -39,43 +28,21 @@ def _yes(label, **kw):
     return forms.BooleanField(label=label, required=False, **kw)
 
 
-class WhoPaysFirstForm(forms.Form):
-    on = _date("Date of service", required=True)
+def _field(answer: answers.Answer):
+    """The page's field for one answer (answers.ANSWERS)."""
+    if answer.kind == "date":
+        return _date(answer.label, required=answer.required, help_text=answer.page_help)
+    if answer.kind == "flag":
+        return _yes(answer.label, initial=answer.default)
+    if answer.kind == "count":
+        return _count(answer.label)
+    return forms.ChoiceField(label=answer.label, choices=answer.choices, initial=answer.default, required=False)
+
+
+class _WhoPaysFirstBase(forms.Form):
+    on = _field(answers.DATE_OF_SERVICE)
     mbi = forms.CharField(label="Beneficiary MBI", required=False, max_length=13,
                           help_text="Optional: fills the date of birth and the entitlement basis from the record.")
-    date_of_birth = _date("Date of birth")
-    disabled = _yes("Entitled to Medicare on the basis of disability")
-    other_entitlement_start = _date("Medicare on age or disability began on")
-    esrd_start = _date("ESRD entitlement start (first month of eligibility)")
-    esrd_end = _date("ESRD entitlement end")
-    dialysis_start = _date("Dialysis started on", help_text="Used when the ESRD start is blank.")
-    self_dialysis_training = _yes("Took a self-dialysis training programme")
-    transplant_admission = _date("Admitted for a kidney transplant on")
-    transplant_date = _date("Kidney transplant on")
-    previous_esrd_start = _date("Earlier ESRD period start")
-    previous_esrd_end = _date("Earlier ESRD period end")
-    medicare_primary_when_esrd_began = forms.ChoiceField(
-        label="Was Medicare properly primary when ESRD entitlement began?", choices=KNOWN_CHOICES,
-        initial="unknown", required=False)
-    part_a = forms.ChoiceField(label="Part A", choices=PART_A_CHOICES, initial=PartA.PREMIUM_FREE)
-    part_b = _yes("Enrolled in Part B", initial=True)
-    ghp = forms.ChoiceField(label="Group health plan", choices=GHP_CHOICES, initial=GHPBasis.NONE)
-    ghp_through = forms.ChoiceField(label="Whose employment", choices=THROUGH_CHOICES, initial=Through.SELF)
-    employer_size = _count("Employer's number of employees")
-    multi_employer = _yes("Multi-employer or multiple-employer plan")
-    largest_employer_size = _count("Largest employer in the plan (employees)")
-    small_employer_exempted = _yes("The plan exempted employers with fewer than 20 employees")
-    cobra_before_medicare = _yes("COBRA began before Medicare entitlement")
-    nghp = forms.ChoiceField(label="Liability, no-fault or WC", choices=NGHP_CHOICES, initial=NGHP.NONE)
-    nghp_related_care = _yes("The care is related to that claim", initial=True)
-    claim_received = _date("The plan received the claim on")
-    nghp_paid_on = _date("The plan paid on")
-    black_lung = _yes("Covered by the Federal Black Lung Program")
-    black_lung_related_care = _yes("The care is related to Black Lung")
-    va_authorised_care = _yes("VA-authorised care")
-    tricare = _yes("Covered by TRICARE")
-    military_facility = _yes("At a military hospital or other federal provider")
-    medicaid = _yes("Covered by Medicaid")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,7 +62,13 @@ class WhoPaysFirstForm(forms.Form):
         return mbi
 
     def answers(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "mbi"}
+        return answers.answers_of(self.cleaned_data)
+
+
+# The answers' fields, declared from the one table (the form's metaclass collects them in this order).
+WhoPaysFirstForm = type(forms.Form)("WhoPaysFirstForm", (_WhoPaysFirstBase,), {
+    "__module__": __name__, "__doc__": "Who pays first for one service on one day (SPEC §7).",
+    **{a.name: _field(a) for a in answers.ANSWERS}})
 
 
 class DollarField(MoneyField):

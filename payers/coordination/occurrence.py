@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import messages
 
 from . import services
-from .forms import GHP_CHOICES, THROUGH_CHOICES, _count, _yes
+from .answers import GHP_CHOICES, THROUGH_CHOICES
+from .forms import _count, _yes
 from .rules import GHPBasis
 
 

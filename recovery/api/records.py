@@ -124,24 +124,24 @@ class ClaimRecordSerializer(Strict, serializers.ModelSerializer):
         read_only_fields = ["id", "case"]
 
 
-class CaseOpenSerializer(Strict, serializers.Serializer):
+class _WithCaseworker:
+    """A case's caseworker field, built per request (the queryset of who works cases is read then)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.fields["caseworker"] = _case_worker_field()
+
+
+class CaseOpenSerializer(_WithCaseworker, Strict, serializers.Serializer):
     beneficiary = _pk(Beneficiary.objects.all())
     track = serializers.ChoiceField(choices=Track.choices)
     occurrence = _pk(MSPOccurrence.objects.all(), required=False, allow_null=True)
     debtor_payer = _pk(Payer.objects.all(), required=False, allow_null=True)
     opened_on = serializers.DateField(required=False)
 
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.fields["caseworker"] = _case_worker_field()
 
-
-class CaseCorrectSerializer(Strict, serializers.Serializer):
+class CaseCorrectSerializer(_WithCaseworker, Strict, serializers.Serializer):
     occurrence = _pk(MSPOccurrence.objects.all(), required=False, allow_null=True)
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.fields["caseworker"] = _case_worker_field()
 
 
 class CaseOpenedSerializer(Strict, serializers.ModelSerializer):
@@ -177,7 +177,18 @@ class AuthorisationSerializer(Strict, serializers.ModelSerializer):
 # --- views ----------------------------------------------------------------------------------------------
 
 
-class StaffRecordView(views.ApiView):
+class Validating:
+    """The one validation block of the create, correct and authorisation views: the serializer's data,
+    or the 400 answer naming each bad field, audited as refused."""
+
+    def validated(self, serializer, action, obj=None, **audit):
+        if serializer.is_valid():
+            return serializer.validated_data, None
+        self.audit(action, obj, outcome=OUTCOME.REFUSED, **audit)
+        return None, Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+
+
+class StaffRecordView(Validating, views.ApiView):
     """Create (POST on the collection) and correct (PATCH on one) a record, for staff holding the model's
     add / change permission."""
 
@@ -208,18 +219,23 @@ class StaffRecordView(views.ApiView):
             self.audit(action, obj, object_type=meta.label, outcome=OUTCOME.REFUSED)
             return None, Response({"detail": views.STALE}, status=status.HTTP_409_CONFLICT)
 
-    def create(self, request):
-        self.check_perm("add")
-        serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid():
-            self.audit(A.CREATE, object_type=self.model._meta.label, outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        obj, error = self.run(A.CREATE, None, lambda: type(self).save(actor=request.user,
-                                                                     values=dict(serializer.validated_data)))
+    def written(self, action, obj, work, present, *, created=False):
+        """Run the service call `work` (run: refusals answered and audited), audit what it wrote and
+        answer with `present(result)`."""
+        result, error = self.run(action, obj, work)
         if error:
             return error
-        self.audit(A.CREATE, obj)
-        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+        self.audit(action, result)
+        return Response(present(result), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def create(self, request):
+        self.check_perm("add")
+        data, error = self.validated(self.get_serializer(data=request.data), A.CREATE,
+                                     object_type=self.model._meta.label)
+        if error:
+            return error
+        return self.written(A.CREATE, None, lambda: type(self).save(actor=request.user, values=dict(data)),
+                            lambda obj: self.get_serializer(obj).data, created=True)
 
     def correct(self, request, pk):
         self.check_perm("change")
@@ -227,16 +243,11 @@ class StaffRecordView(views.ApiView):
         if obj is None:
             self.audit(A.UPDATE, object_type=self.model._meta.label, object_id=pk, outcome=OUTCOME.DENIED)
             raise exceptions.NotFound("No such record.")
-        serializer = self.get_serializer(obj, data=request.data, partial=True)
-        if not serializer.is_valid():
-            self.audit(A.UPDATE, obj, outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        obj, error = self.run(A.UPDATE, obj, lambda: type(self).save(actor=request.user, instance=obj,
-                                                                    values=dict(serializer.validated_data)))
+        data, error = self.validated(self.get_serializer(obj, data=request.data, partial=True), A.UPDATE, obj)
         if error:
             return error
-        self.audit(A.UPDATE, obj)
-        return Response(self.get_serializer(obj).data)
+        return self.written(A.UPDATE, obj, lambda: type(self).save(actor=request.user, instance=obj, values=dict(data)),
+                            lambda saved: self.get_serializer(saved).data)
 
 
 def _collection(model_, serializer_, save_, tag, noun):
@@ -278,18 +289,13 @@ class CaseListCreateView(views.CaseListView, StaffRecordView):
         """Open a case (staff; recovery.cases.services.case_open): beneficiary, track, MSP occurrence, the debtor
         plan on the plan tracks."""
         self.check_perm("add")
-        serializer = CaseOpenSerializer(data=request.data)
-        if not serializer.is_valid():
-            self.audit(A.CREATE, object_type=views.CASE_TYPE, outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        data = serializer.validated_data
-        if data.get("opened_on") and data["opened_on"] > services.today():
-            return Response({"opened_on": ["A case cannot be opened in the future."]}, status=400)
-        case, error = self.run(A.CREATE, None, lambda: services.case_open(actor=request.user, **data))
+        data, error = self.validated(CaseOpenSerializer(data=request.data), A.CREATE, object_type=views.CASE_TYPE)
         if error:
             return error
-        self.audit(A.CREATE, case)
-        return Response(CaseOpenedSerializer(case).data, status=status.HTTP_201_CREATED)
+        if data.get("opened_on") and data["opened_on"] > services.today():
+            return Response({"opened_on": ["A case cannot be opened in the future."]}, status=400)
+        return self.written(A.CREATE, None, lambda: services.case_open(actor=request.user, **data),
+                            lambda case: CaseOpenedSerializer(case).data, created=True)
 
 
 class CaseDetailCorrectView(views.CaseDetailView, StaffRecordView):
@@ -301,16 +307,12 @@ class CaseDetailCorrectView(views.CaseDetailView, StaffRecordView):
         """Correct a case's caseworker or MSP occurrence (staff); states and dates change only by steps."""
         case, _ = self.visible_case(pk)
         self.check_perm("change", case)
-        serializer = CaseCorrectSerializer(data=request.data)
-        if not serializer.is_valid():
-            self.audit(A.UPDATE, case, outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        case, error = self.run(A.UPDATE, case, lambda: records.case_correct(
-            actor=request.user, case=case, values=dict(serializer.validated_data)))
+        data, error = self.validated(CaseCorrectSerializer(data=request.data), A.UPDATE, case)
         if error:
             return error
-        self.audit(A.UPDATE, case)
-        return Response(CaseOpenedSerializer(case).data)
+        return self.written(A.UPDATE, case, lambda: records.case_correct(actor=request.user, case=case,
+                                                                         values=dict(data)),
+                            lambda saved: CaseOpenedSerializer(saved).data)
 
 
 class CaseClaimsCreateView(views.CaseClaimsView, StaffRecordView):
@@ -322,16 +324,11 @@ class CaseClaimsCreateView(views.CaseClaimsView, StaffRecordView):
         """Add a claim to a case before its demand (staff): dates of service inside the recovery period."""
         case, _ = self.visible_case(pk, part="claims")
         self.check_perm("add", case)
-        serializer = ClaimRecordSerializer(data=request.data)
-        if not serializer.is_valid():
-            self.audit(A.CREATE, case, outcome=OUTCOME.REFUSED, detail="claims")
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        claim, error = self.run(A.CREATE, case, lambda: records.claim_save(
-            actor=request.user, case=case, values=dict(serializer.validated_data)))
+        data, error = self.validated(ClaimRecordSerializer(data=request.data), A.CREATE, case, detail="claims")
         if error:
             return error
-        self.audit(A.CREATE, claim)
-        return Response(ClaimRecordSerializer(claim).data, status=status.HTTP_201_CREATED)
+        return self.written(A.CREATE, case, lambda: records.claim_save(actor=request.user, case=case, values=dict(data)),
+                            lambda claim: ClaimRecordSerializer(claim).data, created=True)
 
 
 class ClaimCorrectView(StaffRecordView):
@@ -347,22 +344,18 @@ class ClaimCorrectView(StaffRecordView):
         if claim is None:
             self.audit(A.UPDATE, object_type="recovery.Claim", object_id=pk, outcome=OUTCOME.DENIED)
             raise exceptions.NotFound("No such claim.")
-        serializer = ClaimRecordSerializer(claim, data=request.data, partial=True)
-        if not serializer.is_valid():
-            self.audit(A.UPDATE, claim, outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        claim, error = self.run(A.UPDATE, claim, lambda: records.claim_save(
-            actor=request.user, case=claim.case, instance=claim, values=dict(serializer.validated_data)))
+        data, error = self.validated(ClaimRecordSerializer(claim, data=request.data, partial=True), A.UPDATE, claim)
         if error:
             return error
-        self.audit(A.UPDATE, claim)
-        return Response(ClaimRecordSerializer(claim).data)
+        return self.written(A.UPDATE, claim, lambda: records.claim_save(actor=request.user, case=claim.case,
+                                                                        instance=claim, values=dict(data)),
+                            lambda saved: ClaimRecordSerializer(saved).data)
 
 
 # --- authorisations ---------------------------------------------------------------------------------------
 
 
-class AuthorisationSubmitView(views.ApiView):
+class AuthorisationSubmitView(Validating, views.ApiView):
     serializer_class = AuthorisationSubmitSerializer
 
     @extend_schema(operation_id="authorisations_create", tags=["authorisations"],
@@ -377,11 +370,10 @@ class AuthorisationSubmitView(views.ApiView):
         if profile is None:
             self.audit(A.CREATE, object_type="beneficiaries.Authorisation", outcome=OUTCOME.DENIED)
             raise exceptions.PermissionDenied("Authorisations are submitted by representatives and insurer contacts.")
-        serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid():
-            self.audit(A.CREATE, object_type="beneficiaries.Authorisation", outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        data = serializer.validated_data
+        data, error = self.validated(self.get_serializer(data=request.data), A.CREATE,
+                                     object_type="beneficiaries.Authorisation")
+        if error:
+            return error
         bad = None
         document = UploadedDocument.objects.filter(key=data["document"], uploaded_by=request.user).first()
         if document is None:
@@ -410,7 +402,7 @@ class AuthorisationSubmitView(views.ApiView):
         return Response(AuthorisationSerializer(auth).data, status=status.HTTP_201_CREATED)
 
 
-class AuthorisationDecisionView(views.ApiView):
+class AuthorisationDecisionView(Validating, views.ApiView):
     serializer_class = AuthorisationDecisionSerializer
 
     @extend_schema(operation_id="authorisations_decision_create", tags=["authorisations"], parameters=[ID],
@@ -427,13 +419,11 @@ class AuthorisationDecisionView(views.ApiView):
         if auth is None:
             self.audit(A.UPDATE, object_type="beneficiaries.Authorisation", object_id=pk, outcome=OUTCOME.DENIED)
             raise exceptions.NotFound("No such authorisation.")
-        serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid():
-            self.audit(A.UPDATE, auth, outcome=OUTCOME.REFUSED)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        data, error = self.validated(self.get_serializer(data=request.data), A.UPDATE, auth)
+        if error:
+            return error
         try:
-            auth = authorisation_decide(authorisation=auth, verified=serializer.validated_data["verified"],
-                                        actor=user, note=serializer.validated_data["note"])
+            auth = authorisation_decide(authorisation=auth, verified=data["verified"], actor=user, note=data["note"])
         except CaseActionError as exc:
             self.audit(A.UPDATE, auth, outcome=OUTCOME.REFUSED)
             return Response(views.field_errors(exc), status=status.HTTP_400_BAD_REQUEST)

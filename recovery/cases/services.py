@@ -12,9 +12,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
+from payers.coordination import services as coordination
+
+from ..access import roles
 from ..clocks import counting as clocks
 from ..money import ledger
 from ..letters import compose as letters
@@ -112,10 +116,14 @@ def case_open_many(*, openings: list[dict], actor, reason: str) -> list[Recovery
 @transaction.atomic
 def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, caseworker=None,
               opened_on: date | None = None, reason: str = "") -> RecoveryCase:
+    if caseworker is not None and not roles.case_workers().filter(pk=caseworker.pk).exists():
+        raise ValidationError({"caseworker": f"Choose an active caseworker or supervisor; {caseworker.get_username()} "
+                                             "does not work cases."})  # issue 9, for every caller
     case = _case_new(beneficiary=beneficiary, track=track, occurrence=occurrence, debtor_payer=debtor_payer,
                      caseworker=caseworker, opened_on=opened_on)
     case.full_clean(exclude=["number", "state"])
     case.number = case_number_next(track=track)
+    case._history_user = actor  # simple-history: who opened it (as case_open_many's rows)
     case.save()
     _history(case, "open", actor=actor, on=case.opened_on, from_state=State.REPORTED, reason=reason or "Case opened")
     return case
@@ -221,6 +229,17 @@ def _simple(action, letter_kind=None):
         _perform(case, Step(action, {}, letter_kind), actor=actor, on=on, reason=reason)
 
     return run
+
+
+def _post_occurrence(case, *, actor, on, reason):
+    """SPEC §7: the who-pays-first check of posting an occurrence (as the occurrence admin's save): when
+    Medicare pays first no MSP recovery should exist. The warning goes in the step's history row, seen
+    on every channel, and stays on the case as `coordination_warning` for the caller to show."""
+    warning = coordination.occurrence_warning(occurrence=case.occurrence)
+    case.coordination_warning = warning
+    if warning:
+        reason = f"{reason} — {warning}" if reason else warning
+    _perform(case, Step("post_occurrence", {}), actor=actor, on=on, reason=reason)
 
 
 def _issue_cpn(case, *, actor, on, reason):
@@ -406,7 +425,7 @@ def _put_on_hold(case, *, actor, on, reason):
 
 
 ACTIONS = {
-    "post_occurrence": _simple("post_occurrence"),
+    "post_occurrence": _post_occurrence,
     "issue_rar": _simple("issue_rar", K.RAR),
     "issue_cpl": _simple("issue_cpl", K.CPL),
     "issue_cpn": _issue_cpn,

@@ -2,6 +2,7 @@
 every row's errors) → confirm → the import runs as a Celery task with its progress shown."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -13,11 +14,13 @@ from . import layout
 from .layout import RowError
 from ..models import IntakeBatch
 from .services import errors_csv
-from .tasks import confirm_batch, preview_batch
+from .tasks import confirm_batch, preview_batch, queue_preview
 from ..access import audit
 from ..access.admin_audit import AuditedModelAdmin
 
 MAX_BYTES = 200 * 1024 * 1024
+# Files bigger than this are previewed by the Celery task (its progress shown), not in the request.
+PREVIEW_IN_REQUEST_BYTES = 2 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
@@ -83,7 +86,12 @@ class IntakeBatchAdmin(AuditedModelAdmin):  # the files hold MBIs and names: eve
                 claims_name=form.cleaned_data["claims_file"].name[:200] if form.cleaned_data["claims_file"] else "",
                 claims_csv=form.cleaned_data["claims_text"], layout_version=layout.VERSION,
                 uploaded_by=request.user)
-            preview_batch(batch)
+            size = len(batch.cases_csv) + len(batch.claims_csv)
+            if size > getattr(settings, "INTAKE_PREVIEW_IN_REQUEST_BYTES", PREVIEW_IN_REQUEST_BYTES):
+                IntakeBatch.objects.filter(pk=batch.pk).update(status=IntakeBatch.Status.PREVIEWING)
+                queue_preview(batch)
+            else:
+                preview_batch(batch)
             return HttpResponseRedirect(reverse("admin:recovery_intakebatch_change", args=[batch.pk]))
         context = {**self.admin_site.each_context(request), "title": "Upload an intake file", "form": form,
                    "opts": self.model._meta, "version": layout.VERSION}
@@ -98,7 +106,8 @@ class IntakeBatchAdmin(AuditedModelAdmin):  # the files hold MBIs and names: eve
             "phase": phase, "error_count": errors.count(), "errors": errors[:500],
             "counts": batch.result if phase == "import" else batch.preview,
             "may_confirm": batch.status == IntakeBatch.Status.PREVIEWED and self.has_add_permission(request),
-            "running": batch.status in (IntakeBatch.Status.QUEUED, IntakeBatch.Status.RUNNING),
+            "running": batch.status in (IntakeBatch.Status.PREVIEWING, IntakeBatch.Status.QUEUED,
+                                        IntakeBatch.Status.RUNNING),
         }
         audit.record(request, audit.A.VIEW, batch, channel="admin")  # the rows hold MBIs and names (SPEC §8)
         return TemplateResponse(request, self.change_form_template, context)

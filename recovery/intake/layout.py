@@ -1,6 +1,7 @@
 """The intake CSV layout, version 1 (docs/intake.md): column names, and parsing one row into typed
 values with every error named by line, field and reason. Pure: no database (SPEC §9)."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,8 +11,7 @@ from django.core.exceptions import ValidationError
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from payers.models import MSPOccurrence, Payer
-from recovery.errors import CaseActionError
-from recovery.money.ledger import parse_money
+from recovery import parsing
 from recovery.models import validate_diagnosis_codes
 
 VERSION = "1"
@@ -49,7 +49,9 @@ CLAIM_COLUMNS = {
 NGHP_COVERAGE = {MSPOccurrence.CoverageType.LIABILITY, MSPOccurrence.CoverageType.NO_FAULT,
                  MSPOccurrence.CoverageType.WORKERS_COMP}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# Layout v1 amounts are plain digits: recovery.parsing.parse_money's rules, and no `$` or commas
+# (docs/intake.md).
+PLAIN_AMOUNTS = True
 
 
 @dataclass(frozen=True)
@@ -92,18 +94,19 @@ class _Row:
             return None
 
     def money(self, name, required=True) -> Decimal | None:
-        """One strict form: digits, optionally a point and one or two decimals; no sign, no $, no
-        thousands separators, no exponent. The amount rules are recovery.money.ledger.parse_money's."""
+        """Read by the one money parser (recovery.parsing.parse_money: whole cents, not negative, at most
+        12 digits before the point, no exponent …). With PLAIN_AMOUNTS (layout v1) a `$` or a thousands
+        comma is refused too: a file is written by a program, and a comma is the CSV's separator."""
         value = self.text(name, required)
         if not value:
             return None
-        if not _MONEY.match(value):
-            self.error(name, f"'{value}' is not an amount in dollars and cents such as 1234.56 "
-                             "(no sign, currency symbol, separator or more than two decimals).")
+        if PLAIN_AMOUNTS and ("$" in value or "," in value):
+            self.error(name, f"'{value}': write amounts as plain digits such as 1234.56 (layout v{VERSION}: no $ "
+                             "or thousands separator).")
             return None
         try:
-            return parse_money(value, name)
-        except CaseActionError as exc:
+            return parsing.parse_money(value, name)
+        except parsing.ParseError as exc:
             self.error(name, exc.message)
             return None
 
@@ -115,7 +118,7 @@ class _Row:
         return value or None
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseRow:
     line: int
     case_number: str
@@ -144,7 +147,7 @@ class CaseRow:
         return f"{self.mbi}/{self.payer_name}/{self.incident_date}"
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimRow:
     line: int
     case_number: str
@@ -176,12 +179,23 @@ def check_header(file, header, columns) -> list[RowError]:
     return errors
 
 
+# The choices, read once (not per row).
+_PAYER_TYPES = frozenset(Payer.Kind.values)
+_COVERAGE_TYPES = frozenset(str(c) for c in NGHP_COVERAGE)
+_INJURY_KINDS = frozenset(MSPOccurrence.InjuryKind.values)
+# The Claim model's ICD-10 validator, once per distinct list of codes (a file repeats them).
+_diagnosis_codes = functools.lru_cache(maxsize=1 << 14)(validate_diagnosis_codes)
+
+# The same validator, once per distinct MBI of a file (a claims file repeats its cases' MBIs).
+_normalize_mbi = functools.lru_cache(maxsize=1 << 16)(normalize_mbi)
+
+
 def _mbi(row, required=True):
     value = row.text("mbi", required, max_length=13)
     if not value:
         return None
     try:
-        return normalize_mbi(value)
+        return _normalize_mbi(value)
     except InvalidMBI as exc:  # SPEC §8, the beneficiaries' own validator
         row.error("mbi", str(exc))
         return None
@@ -197,9 +211,9 @@ def parse_case(line: int, raw: dict) -> CaseRow:
         line=line, case_number=case_number, mbi=_mbi(r),
         first_name=r.text("first_name", max_length=100), last_name=r.text("last_name", max_length=100),
         date_of_birth=r.day("date_of_birth"), payer_name=r.text("payer_name"),
-        payer_type=r.choice("payer_type", set(Payer.Kind.values)),
-        coverage_type=r.choice("coverage_type", {str(c) for c in NGHP_COVERAGE}),
-        injury_kind=r.choice("injury_kind", set(MSPOccurrence.InjuryKind.values)),
+        payer_type=r.choice("payer_type", _PAYER_TYPES),
+        coverage_type=r.choice("coverage_type", _COVERAGE_TYPES),
+        injury_kind=r.choice("injury_kind", _INJURY_KINDS),
         incident_date=r.day("incident_date"), orm=None if orm_text is None else orm_text == "y",
         orm_end=r.day("orm_end_date", required=False), tpoc_date=r.day("tpoc_date", required=False),
         tpoc_amount=r.money("tpoc_amount", required=False),
@@ -233,7 +247,7 @@ def parse_claim(line: int, raw: dict) -> ClaimRow:
     codes = r.text("diagnosis_codes")
     if codes:
         try:
-            validate_diagnosis_codes(codes)
+            _diagnosis_codes(codes)
         except ValidationError as exc:
             r.error("diagnosis_codes", exc.messages[0])
     row = ClaimRow(
@@ -247,3 +261,18 @@ def parse_claim(line: int, raw: dict) -> ClaimRow:
         r.error("service_to", "The last date of service is before the first.")
     row.errors = r.errors
     return row
+
+
+def period_errors(claim: ClaimRow, start: date | None, end: date | None) -> list[RowError]:
+    """Dates of service inside the recovery period [start, end] (SPEC §5.1, §9): the rule and the
+    messages of recovery.models.Claim.clean, for the batch path that checks rows without model
+    instances (tests/intake compare it with the per-record path, which calls full_clean)."""
+    errors = []
+    if claim.service_from and claim.service_to:
+        if start and claim.service_from < start:
+            errors.append(RowError("claims", claim.line, "service_from", "Dates of service must fall in the "
+                                   f"recovery period, which starts on {start:%Y-%m-%d}."))
+        if end and claim.service_to > end:
+            errors.append(RowError("claims", claim.line, "service_to", "Dates of service must fall in the "
+                                   f"recovery period, which ends on {end:%Y-%m-%d}."))
+    return errors

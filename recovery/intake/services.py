@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from beneficiaries.models import Beneficiary
@@ -25,14 +26,14 @@ from payers.models import MSPOccurrence, Payer
 from recovery.money import rules as money
 from recovery.cases import services as case_services
 from recovery.errors import CaseActionError
-from recovery.models import Claim, RecoveryCase, Settlement
+from recovery.models import CaseEvent, Claim, RecoveryCase, Settlement
 from recovery.cases.selectors import conditional_payment_total
 from recovery.cases.tracks import State, Track
 
-from . import layout, records
+from . import bulk, layout, records
 from .layout import RowError
 
-CHUNK = 500
+CHUNK = 2000
 
 # Model field → the column that carries it (errors name the column the sender wrote).
 _CASE_COLUMN = {"incident_date": "incident_date", "injury_kind": "injury_kind", "coverage_type": "coverage_type",
@@ -100,18 +101,23 @@ def read_csv(file: str, text: str, columns: dict):
     """(header errors, [(line, row dict)]). The line is the file's line where the row ends."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    errors = layout.check_header(file, reader.fieldnames, columns)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    errors = layout.check_header(file, header, columns)
     if errors:
         return errors, []
+    names = [h.strip() for h in header]
+    width = len(names)
     rows = []
-    for raw in reader:
-        if None in raw:
+    for values in reader:
+        if len(values) > width:
             rows.append((reader.line_num, None))
             continue
-        if not any((v or "").strip() for v in raw.values()):
+        if not any(v.strip() for v in values):
             continue  # a blank line
-        rows.append((reader.line_num, {k.strip(): v for k, v in raw.items()}))
+        if len(values) < width:  # as csv.DictReader: missing trailing values are empty
+            values += [""] * (width - len(values))
+        rows.append((reader.line_num, dict(zip(names, values))))
     return [], rows
 
 
@@ -365,16 +371,29 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
                 occurrence.full_clean(exclude=["beneficiary", "payer"])
             except ValidationError as exc:
                 raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+            occurrence._history_user = actor  # simple-history: who made the change
             occurrence.save()
+        # The claims are checked on a stand-in first, so that the "open" history row names them and
+        # their interim total as the batch path's does (_open_new).
+        stand_in = RecoveryCase(pk=-1, number="(new)", track=Track.BENEFICIARY, beneficiary=beneficiary,
+                                occurrence=occurrence, incident_date=row.incident_date, state=State.REPORTED)
+        claim_errs, opening_claims = _check_claims(record.claims, stand_in, row.tpoc_date, {})
+        if claim_errs:
+            raise _RecordRejected(claim_errs)
         try:
             case = case_services.case_open(beneficiary=beneficiary, track=Track.BENEFICIARY, actor=actor,
                                            occurrence=occurrence, opened_on=on,
-                                           reason=f"Opened from {source}, line {line}")
+                                           reason=_open_reason(source, line, opening_claims, row.incident_date))
         except ValidationError as exc:
             raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
         case.occurrence = occurrence
         Settlement.case.field.remote_field.set_cached_value(case, None)
-        existing = {}
+        for claim in opening_claims:
+            claim.case = case
+        if opening_claims:
+            bulk_create_with_history(opening_claims, Claim, default_user=actor)
+        outcome.claims_added += len(opening_claims)
+        existing = {c.claim_number: c for c in opening_claims}
         created = True
     else:
         existing = known.claims.get(case.pk, {})
@@ -395,7 +414,7 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
                                  "in the admin."))
         tpoc = False  # already recorded
     period_end = row.tpoc_date if tpoc else case.termination_date
-    new_rows = [c for c in record.claims]
+    new_rows = [c for c in record.claims if not created]
     refusal = records.why_not_claims(case) if new_rows else None
     if refusal:
         errs += [RowError("claims", c.line, "claim_number", refusal)
@@ -411,6 +430,7 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
             occurrence.full_clean(exclude=["beneficiary", "payer"])
         except ValidationError as exc:
             raise _RecordRejected(_errors_of(exc, "cases", line, _CASE_COLUMN)) from None
+        occurrence._history_user = actor
         occurrence.save(update_fields=["orm", "orm_end"])
         changed = True
 
@@ -447,58 +467,73 @@ def _apply(record: Record, known: _Known, *, actor, on, source, outcome: Outcome
 @dataclass
 class _NewCase:
     record: Record
-    occurrence: MSPOccurrence
-    claims: list
+    beneficiary: Beneficiary
+    payer: Payer
+
+
+def _open_reason(source, line, claims, incident_date) -> str:
+    """The history line of a case opened from a file, with its claims and their interim total (SPEC
+    §5.1, as selectors.conditional_payment_total) — the same from the batch and the per-record path."""
+    reason = f"Opened from {source}, line {line}"
+    if claims:
+        total = money.conditional_payment_total(
+            claims=[money.Claim(c.service_from, c.service_to, c.amount_paid, True) for c in claims],
+            period_start=incident_date, period_end=None)
+        reason += f", with {len(claims)} claim(s); interim conditional payment total ${total}"
+    return reason
 
 
 def _plan_new(record: Record, known: _Known):
-    """A record that opens a new case with a new MSP occurrence and no TPOC, checked in memory by the
-    models' own rules; None when it needs the one-by-one path (an existing case, a TPOC → CPN)."""
+    """A record that opens a new case with a new MSP occurrence and no TPOC, checked in memory; None
+    when it needs the per-record path (an existing case or occurrence, a TPOC → CPN). The layout has
+    checked every rule of MSPOccurrence.clean and Claim.clean but the recovery period, checked here by
+    layout.period_errors (the same rule and message as Claim.clean)."""
     if record.case is None or record.case.tpoc_date:
         return None
     beneficiary, payer, occurrence, case = _find_case(record, known)
     if case is not None or occurrence is not None:
         return None
-    row = record.case
-    occurrence = MSPOccurrence(beneficiary=beneficiary, payer=payer, coverage_type=row.coverage_type,
-                               injury_kind=row.injury_kind, incident_date=row.incident_date, orm=row.orm,
-                               orm_end=row.orm_end)
-    try:
-        occurrence.full_clean(exclude=["beneficiary", "payer"])
-    except ValidationError as exc:
-        raise _RecordRejected(_errors_of(exc, "cases", row.line, _CASE_COLUMN)) from None
-    # A stand-in for the case about to be opened, so that Claim.clean checks the recovery period.
-    stand_in = RecoveryCase(pk=-1, number="(new)", track=Track.BENEFICIARY, beneficiary=beneficiary,
-                            occurrence=occurrence, incident_date=row.incident_date, state=State.REPORTED)
-    errs, claims = _check_claims(record.claims, stand_in, None, {})
+    errs = []
+    for claim in record.claims:
+        errs += layout.period_errors(claim, record.case.incident_date, None)
     if errs:
         raise _RecordRejected(errs)
-    return _NewCase(record, occurrence, claims)
+    return _NewCase(record, beneficiary, payer)
 
 
 def _open_new(plans: list[_NewCase], *, actor, on, source):
-    """Open the planned cases together: one insert per table (case_open_many), all or none."""
+    """Open the planned cases together (case_open's rows, set-based): the MSP occurrences, the cases
+    with numbers from one block of the per-prefix sequence, their "open" history rows, the claims, and
+    the simple-history rows of each — one statement per table (recovery.intake.bulk)."""
+    when = timezone.now()
     with transaction.atomic():
-        occurrences = [p.occurrence for p in plans]
-        bulk_create_with_history(occurrences, MSPOccurrence, default_user=actor)
-        openings = []
+        occurrences = []
         for p in plans:
-            total = money.conditional_payment_total(  # SPEC §5.1, as selectors.conditional_payment_total
-                claims=[money.Claim(c.service_from, c.service_to, c.amount_paid, True) for c in p.claims],
-                period_start=p.occurrence.incident_date, period_end=None)
-            reason = f"Opened from {source}, line {p.record.case.line}"
-            if p.claims:
-                reason += f", with {len(p.claims)} claim(s); interim conditional payment total ${total}"
-            openings.append(dict(beneficiary=p.occurrence.beneficiary, track=Track.BENEFICIARY,
-                                 occurrence=p.occurrence, opened_on=on, reason=reason))
-        cases = case_services.case_open_many(openings=openings, actor=actor, reason="")
-        claims = []
-        for p, case in zip(plans, cases):
-            for claim in p.claims:
-                claim.case = case
-                claims.append(claim)
-        if claims:
-            bulk_create_with_history(claims, Claim, default_user=actor, batch_size=2000)
+            row = p.record.case
+            occurrences.append(bulk.defaults(MSPOccurrence) | dict(
+                beneficiary_id=p.beneficiary.pk, payer_id=p.payer.pk, coverage_type=row.coverage_type,
+                injury_kind=row.injury_kind, incident_date=row.incident_date, orm=row.orm, orm_end=row.orm_end))
+        bulk.insert_with_history(MSPOccurrence, occurrences, actor=actor, when=when)
+        first = int(case_services.case_number_next(track=Track.BENEFICIARY, count=len(plans)))
+        base = bulk.defaults(RecoveryCase)
+        cases = [base | dict(number=f"{first + i:015d}", track=Track.BENEFICIARY, beneficiary_id=p.beneficiary.pk,
+                             occurrence_id=occ["id"], opened_on=on, incident_date=p.record.case.incident_date,
+                             created_at=when, updated_at=when)
+                 for i, (p, occ) in enumerate(zip(plans, occurrences))]
+        bulk.insert_with_history(RecoveryCase, cases, actor=actor, when=when)
+        event = bulk.defaults(CaseEvent)
+        name = actor.get_username()
+        bulk.insert(CaseEvent, [
+            event | dict(case_id=c["id"], at=when, effective_date=on, actor_id=actor.pk, actor_name=name,
+                         action="open", from_state=State.REPORTED, to_state=c["state"],
+                         reason=_open_reason(source, p.record.case.line, p.record.claims, p.record.case.incident_date))
+            for p, c in zip(plans, cases)])
+        claim = bulk.defaults(Claim)
+        claims = [claim | dict(case_id=c["id"], claim_number=r.claim_number, provider_name=r.provider_name,
+                               provider_npi=r.provider_npi, service_from=r.service_from, service_to=r.service_to,
+                               diagnosis_codes=r.diagnosis_codes, amount_paid=r.amount_paid, paid_date=r.paid_date)
+                  for p, c in zip(plans, cases) for r in p.record.claims]
+        bulk.insert_with_history(Claim, claims, actor=actor, when=when)
     return len(claims)
 
 
@@ -515,16 +550,39 @@ def _reject(record: Record, errors, outcome: Outcome):
     outcome.errors += out
 
 
+def _one_by_one(records, known, *, actor, on, source, outcome):
+    """Each record in its own savepoint: it goes in whole or not at all; a database refusal (a
+    constraint, a trigger, a concurrent import) rejects that record only, naming it."""
+    for record in records:
+        try:
+            with transaction.atomic():
+                _apply(record, known, actor=actor, on=on, source=source, outcome=outcome)
+        except _RecordRejected as exc:
+            _reject(record, exc.errors, outcome)
+        except DatabaseError as exc:
+            file, line = record.lines[0]
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _reject(record, [RowError(file, line, "", f"The database refused this record: {reason[:300]}")], outcome)
+
+
 def run_intake(*, cases_text: str, claims_text: str = "", actor, source: str = "intake file", dry_run=False,
-               on: date | None = None, progress=None, chunk: int = CHUNK) -> Outcome:
+               on: date | None = None, progress=None, chunk: int = CHUNK, batch: bool = True) -> Outcome:
     """Validate and apply the files. With `dry_run` everything is done and then rolled back: the
-    outcome is exactly what the import would do (the admin's preview, `import_intake --dry-run`)."""
+    outcome is exactly what the import would do (the admin's preview, `import_intake --dry-run`).
+
+    Per chunk of records: one lookup per table, then the records that open a new case are written
+    set-based (_open_new); the others (an existing case, a TPOC → CPN) and, when the set-based write
+    of a chunk fails in the database, every record of that chunk, go one by one (_one_by_one).
+    `batch=False` sends every record one by one (the reference the batch path is tested against)."""
     on = on or case_services.today()
     records, errors = build_records(cases_text, claims_text)
     outcome = Outcome(total=len(records), dry_run=dry_run)
     outcome.errors += errors
     if any(e.line == 1 for e in errors):
         return outcome  # a bad header: nothing can be read
+    # A person outside writing history files a submission per row (recovery.submission_models): the
+    # set-based path writes for staff only.
+    batch = batch and getattr(actor, "is_staff", False)
     payers = _payers()
     done = 0
     # A dry run is one transaction rolled back at the end; an import commits chunk by chunk so that
@@ -542,6 +600,9 @@ def run_intake(*, cases_text: str, claims_text: str = "", actor, source: str = "
                     known = _lookup(good, payers) if good else None
                     plans, one_by_one = [], []
                     for record in good:
+                        if not batch:
+                            one_by_one.append(record)
+                            continue
                         try:
                             plan = _plan_new(record, known)
                         except _RecordRejected as exc:
@@ -552,14 +613,9 @@ def run_intake(*, cases_text: str, claims_text: str = "", actor, source: str = "
                         try:
                             outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
                             outcome.created += len(plans)
-                        except (ValidationError, IntegrityError):  # e.g. a concurrent import: one by one
+                        except DatabaseError:  # e.g. a constraint, a concurrent import: one by one
                             one_by_one = [p.record for p in plans] + one_by_one
-                    for record in one_by_one:
-                        try:
-                            with transaction.atomic():  # a savepoint: the record goes in whole or not at all
-                                _apply(record, known, actor=actor, on=on, source=source, outcome=outcome)
-                        except _RecordRejected as exc:
-                            _reject(record, exc.errors, outcome)
+                    _one_by_one(one_by_one, known, actor=actor, on=on, source=source, outcome=outcome)
                 done += len(part)
                 if progress:
                     progress(done, len(records))

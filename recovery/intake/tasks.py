@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from ..models import IntakeBatch, IntakeRowError
@@ -18,17 +18,69 @@ def save_errors(batch, errors, phase):
                         key=e.key[:120]) for e in errors], batch_size=2000)
 
 
-def preview_batch(batch: IntakeBatch) -> IntakeBatch:
+def preview_batch(batch: IntakeBatch, progress=None) -> IntakeBatch:
     """A dry run of the whole import: what would be created / updated / left unchanged, and every bad row."""
     from .services import run_intake
 
     outcome = run_intake(cases_text=batch.cases_csv, claims_text=batch.claims_csv, actor=batch.uploaded_by,
-                         source=batch.cases_name, dry_run=True)
+                         source=batch.cases_name, dry_run=True, progress=progress)
     batch.preview = outcome.as_dict()
     batch.total = outcome.total
-    batch.save(update_fields=["preview", "total"])
+    batch.done = 0
+    batch.status = IntakeBatch.Status.PREVIEWED
+    batch.save(update_fields=["preview", "total", "done", "status"])
     save_errors(batch, outcome.errors, "preview")
     return batch
+
+
+def queue_preview(batch: IntakeBatch) -> None:
+    """A big upload's preview runs as the task below, with its progress, once the upload is committed."""
+    transaction.on_commit(lambda: preview_batch_task.delay(batch.pk))
+
+
+class _SideProgress:
+    """The preview is one dry-run transaction rolled back at the end, so its progress cannot be written
+    through the same connection (it would be invisible, then rolled back): on PostgreSQL it is written
+    through a second connection, in autocommit, never waiting on a lock. Elsewhere (SQLite in
+    development, where tasks run eagerly in the request) it is not shown while it runs."""
+
+    def __init__(self, batch_id):
+        self.batch_id = batch_id
+        self.conn = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
+
+    def __call__(self, done, total):
+        if self.conn is None:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("SET lock_timeout = '200ms'")
+                cur.execute(f"UPDATE {IntakeBatch._meta.db_table} SET done = %s, total = %s WHERE id = %s",
+                            [done, total, self.batch_id])
+        except DatabaseError:  # progress is a courtesy: never the reason a preview fails
+            log.warning("intake preview %s: progress not saved", self.batch_id)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+@shared_task(name="recovery.intake.preview_batch", acks_late=True)
+def preview_batch_task(batch_id: int) -> dict:
+    """The preview of an uploaded batch (status previewing), its progress saved after every chunk."""
+    batch = IntakeBatch.objects.select_related("uploaded_by").get(pk=batch_id)
+    if batch.status != IntakeBatch.Status.PREVIEWING:
+        return batch.preview  # delivered twice: the preview is there
+    progress = _SideProgress(batch_id)
+    try:
+        preview_batch(batch, progress=progress)
+    except Exception as exc:  # recorded on the batch for the admin, then re-raised for the worker's log
+        log.exception("intake preview %s failed", batch_id)
+        IntakeBatch.objects.filter(pk=batch_id).update(status=IntakeBatch.Status.FAILED, failure=str(exc)[:2000],
+                                                       finished_at=timezone.now())
+        raise
+    finally:
+        progress.close()
+    return batch.preview
 
 
 def confirm_batch(batch: IntakeBatch) -> bool:

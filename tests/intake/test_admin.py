@@ -71,3 +71,40 @@ def test_upload_refuses_an_empty_or_non_text_file(client):
 def test_staff_without_the_permission_cannot_upload(client):
     client.force_login(f.user())
     assert client.get(reverse("admin:recovery_intakebatch_add")).status_code == 403
+
+
+def test_a_big_upload_is_previewed_by_the_task_with_its_progress(client, settings,
+                                                                 django_capture_on_commit_callbacks):
+    settings.INTAKE_PREVIEW_IN_REQUEST_BYTES = 100  # this upload is "big"
+    worker = f.caseworker()
+    f.payer(name="Acme Casualty")
+    b1, b2 = f.beneficiary(), f.beneficiary()
+    cases = _csv(CASE_HEADER, [_case_row(b1), _case_row(b2)])
+    client.force_login(worker)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("admin:recovery_intakebatch_add"),
+                               {"cases_file": SimpleUploadedFile("cases.csv", cases.encode())})
+    batch = IntakeBatch.objects.get()
+    assert response.status_code == 302 and batch.status == IntakeBatch.Status.PREVIEWING and len(callbacks) == 1
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="intake-previewing"' in page and 'id="intake-progress"' in page
+    assert 'id="intake-confirm"' not in page and 'http-equiv="refresh"' in page
+    callbacks[0]()  # the task (eager here) runs the preview
+    batch.refresh_from_db()
+    assert batch.status == IntakeBatch.Status.PREVIEWED and batch.preview["created"] == 2 and batch.total == 2
+    assert RecoveryCase.objects.count() == 0  # the preview changed nothing
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="count-created">2<' in page and 'id="intake-confirm"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:recovery_intakebatch_confirm", args=[batch.pk]))
+    assert RecoveryCase.objects.count() == 2
+
+
+def test_a_small_upload_is_previewed_in_the_request(client, django_capture_on_commit_callbacks):
+    client.force_login(f.caseworker())
+    f.payer(name="Acme Casualty")
+    cases = _csv(CASE_HEADER, [_case_row(f.beneficiary())])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse("admin:recovery_intakebatch_add"),
+                    {"cases_file": SimpleUploadedFile("cases.csv", cases.encode())})
+    assert callbacks == [] and IntakeBatch.objects.get().status == IntakeBatch.Status.PREVIEWED

@@ -1,15 +1,16 @@
 """Benchmark (issue 13): bulk intake of N case rows with 3 claims each, against a plain COPY of the
 same rows into staging tables, on PostgreSQL.
 
-    manage.py bench_intake --rows 10000 [--chunk 500]
+    manage.py bench_intake --rows 10000 [--chunk 2000]
 
 Inside one transaction that is rolled back at the end: N beneficiaries are bulk-created (not timed)
 with one liability payer; a cases file (N rows, no TPOC) and a claims file (3N rows, linked by MBI +
 date of incident) are generated in the intake layout v1. Then, timed:
 
-  intake  recovery.intake.services.run_intake — parse, validate, per-chunk lookups, each record in its
-          own savepoint through case_open (MSP occurrence, case number, history) and the claims with
-          their history rows and the case event carrying the interim total.
+  intake  recovery.intake.services.run_intake — parse and check both files, then per chunk of 2,000
+          records one lookup per table and the set-based write of the new cases (recovery.intake.bulk:
+          COPY of the MSP occurrences, cases, claims, their simple-history rows and the "open" history
+          rows, case numbers from one block of the sequence).
   COPY    the same two CSV texts COPYed into two staging tables of text columns (no parsing, no
           validation, no keys) — the floor of getting the bytes into PostgreSQL.
 
@@ -27,7 +28,7 @@ from django.db import connection, transaction
 from beneficiaries.models import Beneficiary
 from payers.models import Payer
 from recovery.intake import layout
-from recovery.intake.services import run_intake
+from recovery.intake.services import CHUNK, run_intake
 from recovery.models import Claim, RecoveryCase
 from recovery.cases.services import system_user
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=10000)
-        parser.add_argument("--chunk", type=int, default=500)
+        parser.add_argument("--chunk", type=int, default=CHUNK)
 
     def handle(self, *args, rows, chunk, **options):
         if connection.vendor != "postgresql":
