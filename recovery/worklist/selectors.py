@@ -9,6 +9,7 @@ the user may see (recovery.access.checks.cases_for) are ever read.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.urls import reverse
 
 from beneficiaries.models import Authorisation
@@ -221,6 +222,40 @@ BUCKET_KEYS = [b[0] for b in BUCKETS]
 def bucket_counts(scope: Scope) -> dict[str, int]:
     """One COUNT per bucket over its index (the admin navigation shows these on every page)."""
     return {key: make(scope).count() for key, _, make, _, _ in BUCKETS}
+
+
+# The admin navigation shows my counts on every admin page (issue 12 item 1): counted once, then kept for
+# NAV_CACHE_SECONDS per user (issue 10: nine COUNTs on every page were a third of the cheapest page). The
+# key carries the day (the buckets move at midnight) and the user's last sign-in (a new session counts
+# afresh); the worklist page itself always counts afresh and stores what it counted, and any change made
+# through the admin (a POST) drops the user's entry — so the navigation lags at most a minute behind
+# changes made by others (a portal submission, the sweep).
+NAV_CACHE_SECONDS = 60
+
+
+def nav_key(user, today: date) -> str:
+    signed_in = user.last_login.timestamp() if getattr(user, "last_login", None) else 0
+    return f"worklist-nav:{user.pk}:{signed_in}:{today.isoformat()}"
+
+
+def nav_counts(user, today: date, *, fresh: bool = False) -> dict[str, int]:
+    """My counts per bucket (who="mine", every track, the default horizon), from the cache unless `fresh`."""
+    key = nav_key(user, today)
+    if not fresh:
+        counts = cache.get(key)
+        if counts is not None:
+            return counts
+    counts = bucket_counts(Scope(user=user, today=today))
+    cache.set(key, counts, NAV_CACHE_SECONDS)
+    return counts
+
+
+def remember_nav_counts(user, today: date, counts: dict[str, int]) -> None:
+    cache.set(nav_key(user, today), dict(counts), NAV_CACHE_SECONDS)
+
+
+def forget_nav_counts(user, today: date) -> None:
+    cache.delete(nav_key(user, today))
 
 
 def worklist(scope: Scope, *, only: str | None = None, page: int = 1, page_size: int = PAGE_SIZE) -> list[Bucket]:
