@@ -326,6 +326,7 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["service_from", "claim_number"]
+        indexes = [models.Index(fields=["claim_number"], name="claim_number_idx")]  # the case list's search
         constraints = [
             models.UniqueConstraint(fields=["case", "claim_number"], name="claim_number_unique_per_case"),
             models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="claim_amount_not_negative"),

@@ -194,6 +194,9 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
     list_select_related = ["beneficiary", "caseworker"]
     list_filter = ["track", "state", ("caseworker", list_pages.CaseworkerListFilter), OverdueFilter]
     search_fields = ["number", "beneficiary__mbi", "beneficiary__last_name", "beneficiary__first_name"]
+    search_help_text = ("A case number (or its start), an MBI, a claim number, or a name — the beneficiary's, "
+                        "else the payer's, else the attorney's; accents do not matter. Say which with "
+                        "name:, payer:, claim: or attorney:.")
     autocomplete_fields = ["beneficiary"]
     list_per_page = 50
     show_full_result_count = False
@@ -273,8 +276,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return [] if obj is None else self.inlines
 
     def get_search_results(self, request, queryset, search_term):
-        """A case number or an MBI (dashed or lower-case too: SPEC §8) is recognised by its shape and
-        looked up exactly through its index; anything else searches the names (list_pages.case_search)."""
+        """A case number, an MBI (dashed or lower-case too: SPEC §8) or a claim number is recognised by its
+        shape and looked up exactly through its index; words search the names (list_pages.case_search)."""
         return list_pages.case_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
