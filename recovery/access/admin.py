@@ -105,6 +105,24 @@ class AuditEventAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return AuditChangeList
 
+    def changelist_view(self, request, extra_context=None):
+        """The log names cases by their numbers: which cases a supervisor saw named is itself audited."""
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+        if cl is not None:
+            shown = sorted({int(r.object_id) for r in cl.result_list if getattr(r, "case_number", None)})
+            if shown:
+                audit.record(request, audit.A.LIST, objects=shown, object_type=CASE_TYPE, detail="audit log",
+                             channel="admin")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200:
+            audit.record(request, audit.A.VIEW, object_type="recovery.AuditEvent", object_id=str(object_id),
+                         detail="audit log entry (case numbers)", channel="admin")
+        return response
+
     @admin.display(description="object")
     def what(self, obj):
         number = getattr(obj, "case_number", None)

@@ -62,9 +62,8 @@ def worklist_view(request, admin_site):
     buckets = selectors.worklist(scope, only=only, page=page)
     nav_scope = selectors.Scope(user=request.user, today=scope.today)
     if only is None and scope == nav_scope:  # the navigation's own counts: store what was just counted
-        selectors.remember_nav_counts(request.user, scope.today, {b.key: b.count for b in buckets})
-    else:  # the navigation on this page counts afresh
-        selectors.forget_nav_counts(request.user, scope.today)
+        selectors.remember_nav_counts(request.user, scope.today,
+                                      {b.key: b.count + (1 if b.more else 0) for b in buckets})
     pager = None
     if only:
         pager = Paginator(range(buckets[0].count), selectors.PAGE_SIZE).get_page(page)

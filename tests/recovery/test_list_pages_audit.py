@@ -62,9 +62,11 @@ def test_the_log_shows_case_numbers_not_ids(client, boss):
     for c in cases:
         assert f"case {c.number}" in html
     assert "3 cases" in html
-    row = AuditEvent.objects.get(action="list")
+    row = AuditEvent.objects.get(action="list", username="w2")
     detail = client.get(reverse("admin:recovery_auditevent_change", args=[row.pk])).content.decode()
     assert ", ".join(c.number for c in cases) in detail
+    seen = AuditEvent.objects.filter(username="auditboss", detail="audit log").latest("id")
+    assert sorted(seen.object_ids) == sorted(c.pk for c in cases)  # the cases the log named, audited
 
 
 def test_search_by_case_number_and_by_username(client, boss):
