@@ -5,6 +5,7 @@ of the beneficiary, the payer, the attorney — accent-insensitive and bounded) 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from beneficiaries.models import Authorisation, Beneficiary
@@ -18,7 +19,7 @@ from .models import Claim, RecoveryCase
 # list then shows the cases of the first ones found (a more precise term finds the others). This bounds
 # the work of a search for a common name, whatever the number of cases.
 NAME_CAP = 1000
-PARTY_CAP = 50
+PARTY_CAP = 20
 PREFIXES = ("name", "payer", "claim", "attorney", "case", "mbi")
 
 
@@ -56,12 +57,14 @@ def search(queryset, term: str):
         return queryset.filter(beneficiary__mbi=normalize_mbi(term)), "mbi"
     except InvalidMBI:
         pass
-    kinds = [("name", _beneficiaries), ("payer", _payers), ("attorney", None)]
-    if any(ch.isdigit() for ch in term):
-        kinds.insert(0, ("claim", _claims))
-    for kind, matches in kinds:
-        if matches is None or matches(term).exists():
-            return _by_kind(queryset, kind, term), kind
+    if any(ch.isdigit() for ch in term) and _claims(term).exists():
+        return _by_kind(queryset, "claim", term), "claim"
+    if _beneficiaries(term).exists():
+        return _by_kind(queryset, "name", term), "name"
+    payers = _payer_ids(term)
+    if payers:
+        return _payer_cases(queryset, payers), "payer"
+    return _by_kind(queryset, "attorney", term), "attorney"
 
 
 def _by_kind(queryset, kind: str, term: str):
@@ -78,17 +81,28 @@ def _by_kind(queryset, kind: str, term: str):
     if kind == "name":
         return queryset.filter(beneficiary_id__in=_beneficiaries(term).values("pk")[:NAME_CAP])
     if kind == "payer":
-        payers = _payers(term).values("pk")[:PARTY_CAP]
-        debtor = RecoveryCase.objects.filter(debtor_payer_id__in=payers).order_by().values("pk")
-        reporter = RecoveryCase.objects.filter(
-            occurrence_id__in=MSPOccurrence.objects.filter(payer_id__in=payers).values("pk")).order_by().values("pk")
-        return queryset.filter(pk__in=debtor.union(reporter))
+        return _payer_cases(queryset, _payer_ids(term))
     if kind == "attorney":
-        holders = _attorneys(term).values("pk")[:PARTY_CAP]
+        holders = _attorney_ids(term)
         return queryset.filter(pk__in=Authorisation.objects.filter(
             holder_id__in=holders, kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR],
             case_id__isnull=False).values("case_id"))
     raise ValueError(kind)
+
+
+def _payer_cases(queryset, payer_ids):
+    """The cases a payer is the debtor of or reported (its occurrence): a UNION of two indexed lookups."""
+    debtor = RecoveryCase.objects.filter(debtor_payer_id__in=payer_ids).order_by().values("pk")
+    reporter = RecoveryCase.objects.filter(
+        occurrence_id__in=MSPOccurrence.objects.filter(payer_id__in=payer_ids).values("pk")).order_by().values("pk")
+    return queryset.filter(pk__in=debtor.union(reporter))
+
+
+def _best(rows, term) -> list[int]:
+    """(id, name) rows → the ids to search: those whose name is the term itself (case-insensitive) if
+    any, else all of them (at most PARTY_CAP, shortest names first)."""
+    exact = [pk for pk, name in rows if fold(name) == fold(term)]
+    return exact or [pk for pk, _ in rows]
 
 
 def _claims(term: str):
@@ -104,21 +118,27 @@ def _beneficiaries(term: str):
     return qs
 
 
-def _payers(term: str):
-    qs = Payer.objects.order_by()
+def _payer_ids(term: str) -> list[int]:
+    """Payers with every word of `term` in their name: the one so named if there is one, else up to
+    PARTY_CAP of them (one query; the payers table is small beside the cases)."""
+    qs = Payer.objects.all()
     for word in term.split():
         qs = qs.filter(name__icontains=word)
-    return qs
+    return _best(qs.order_by(Length("name"), "pk").values_list("pk", "name")[:PARTY_CAP], term)
 
 
-def _attorneys(term: str):
-    """People outside who hold a POR or a CTR, by name, user name, e-mail or firm (every word)."""
+def _attorney_ids(term: str) -> list[int]:
+    """People outside who hold a POR or a CTR, by name, user name, e-mail or firm (every word): the one
+    whose user name or e-mail is the term if there is one, else up to PARTY_CAP of them (one query)."""
     User = get_user_model()
-    qs = User.objects.filter(is_staff=False, authorisations__kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR])
+    qs = User.objects.filter(is_staff=False).filter(Exists(Authorisation.objects.filter(
+        holder_id=OuterRef("pk"), kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR])))
     for word in term.split():
         qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word)
                        | Q(email__icontains=word) | Q(external_profile__organisation__icontains=word))
-    return qs.order_by().distinct()
+    rows = list(qs.order_by(Length("username"), "pk").values_list("pk", "username", "email")[:PARTY_CAP])
+    exact = [pk for pk, username, email in rows if term.lower() in (username.lower(), email.lower())]
+    return exact or [pk for pk, _, _ in rows]
 
 
 def caseworkers():
