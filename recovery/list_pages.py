@@ -31,6 +31,7 @@ def case_search(queryset, term: str):
       if no case number matches, a claim number;
     - an MBI, with or without dashes, any case (SPEC §8): that beneficiary's cases;
     - letters and digits: a claim number (exactly, any case), else as words;
+    - an e-mail address: the attorney's;
     - words: the beneficiary's name, every word anywhere in it, accents and case ignored ("Lukasz" finds
       Łukasz: the folded column Beneficiary.search_name and its trigram index); if no beneficiary has that
       name, the payer's name (debtor or reporting payer); if none, the attorney's or representative's
@@ -59,6 +60,8 @@ def search(queryset, term: str):
         pass
     if any(ch.isdigit() for ch in term) and _claims(term).exists():
         return _by_kind(queryset, "claim", term), "claim"
+    if "@" in term:  # an e-mail address: an attorney's (no name or payer has one)
+        return _by_kind(queryset, "attorney", term), "attorney"
     if _beneficiaries(term).exists():
         return _by_kind(queryset, "name", term), "name"
     payers = _payer_ids(term)

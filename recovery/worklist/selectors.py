@@ -143,9 +143,9 @@ def authorisations(scope: Scope):
     from django.db.models import Q
 
     qs = Authorisation.objects.filter(status=Authorisation.Status.PENDING)
-    case_q = _cases(scope, "case__")
-    if case_q:
-        qs = qs.filter(Q(**case_q) | Q(case__isnull=True))
+    case_q = _cases(scope)
+    if case_q:  # the scope's cases as an id subquery (their caseworker index), not a join of every case
+        qs = qs.filter(Q(case_id__in=RecoveryCase.objects.filter(**case_q).values("pk")) | Q(case__isnull=True))
     if not access.is_staff_user(scope.user):
         qs = qs.none()
     return qs.select_related("case__beneficiary", "case__caseworker", "holder", "payer").order_by("submitted_at", "id")
