@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from .mbi import InvalidMBI, format_mbi, normalize_mbi
+from .names import fold
 
 
 def validate_mbi(value):
@@ -42,6 +43,31 @@ class MBIField(models.CharField):
         return value
 
 
+class FoldedNameField(models.CharField):
+    """The folded form (beneficiaries.names.fold) of other fields of the row, joined by a space: set on
+    every insert (create, save, bulk_create) and update through save() — never typed in."""
+
+    def __init__(self, *args, sources=(), **kwargs):
+        self.sources = tuple(sources)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["sources"] = self.sources
+        for key, value in (("editable", False), ("blank", True), ("default", "")):
+            if kwargs.get(key) == value:
+                kwargs.pop(key)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = fold(" ".join(str(getattr(model_instance, f) or "") for f in self.sources))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Beneficiary(models.Model):
     class EntitlementBasis(models.TextChoices):
         AGE = "age", "Age 65 or over"
@@ -62,8 +88,16 @@ class Beneficiary(models.Model):
     entitlement_basis = models.CharField(max_length=12, choices=EntitlementBasis.choices)
     entitlement_start = models.DateField()
     entitlement_end = models.DateField(null=True, blank=True)
+    # "FIRST LAST" folded (no accents, upper case): what the case list's name search reads (issue 12
+    # item 5), through a trigram index on PostgreSQL (migration 0004).
+    search_name = FoldedNameField(max_length=201, sources=("first_name", "last_name"))
 
     history = HistoricalRecords()
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            update_fields = {*update_fields, "search_name"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     class Meta:
         ordering = ["last_name", "first_name"]

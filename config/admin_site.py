@@ -40,6 +40,26 @@ class RecoveryAdminSite(OTPAdminSite):
                 path("dashboard/", self.admin_view(lambda request: dashboard_view(request, self)), name="dashboard"),
                 *super().get_urls()]
 
+    def admin_view(self, view, cacheable=False):
+        """Every admin view; after a change made through the admin (any method but GET/HEAD/OPTIONS) the
+        user's cached worklist counts are dropped, so the next page counts them afresh."""
+        from functools import wraps
+
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def wrapper(request, *args, **kwargs):
+            response = inner(request, *args, **kwargs)
+            if request.method not in ("GET", "HEAD", "OPTIONS") and getattr(request, "user", None) is not None \
+                    and request.user.is_authenticated:
+                from recovery.cases.services import today
+                from recovery.worklist.selectors import forget_nav_counts
+
+                forget_nav_counts(request.user, today())
+            return response
+
+        return wrapper
+
     def each_context(self, request):
         from recovery.worklist.admin import nav_context  # issue 12: the worklist's counts on every page
 

@@ -1,39 +1,147 @@
 """What the case list pages share so that they cost the same at 10,000 and at 1,000,000 cases (issue 10,
-SPEC §10): the search (a case number or an MBI looked up exactly by its shape, names through their
-trigram indexes) and the list of caseworkers the filters and the work queue offer."""
+SPEC §10): the search (a case number, an MBI or a claim number looked up exactly by its shape; names —
+of the beneficiary, the payer, the attorney — accent-insensitive and bounded) and the list of caseworkers the filters and the work queue offer."""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Length
 
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
+from beneficiaries.models import Authorisation, Beneficiary
+from beneficiaries.names import fold
+from payers.models import MSPOccurrence, Payer
 
-from .models import RecoveryCase
+from .models import Claim, RecoveryCase
+
+
+# How many beneficiaries, payers or attorneys a search by name may match before it stops looking: the
+# list then shows the cases of the first ones found (a more precise term finds the others). This bounds
+# the work of a search for a common name, whatever the number of cases.
+NAME_CAP = 1000
+PARTY_CAP = 20
+PREFIXES = ("name", "payer", "claim", "attorney", "case", "mbi")
 
 
 def case_search(queryset, term: str):
-    """Narrow `queryset` by what a caseworker typed:
+    """Narrow `queryset` by what a caseworker typed (the case list's search box). A prefix says what the
+    term is — `name:`, `payer:`, `claim:`, `attorney:`, `case:`, `mbi:` — otherwise its shape does:
 
     - digits (spaces and dashes ignored): a case number — the 15 digits exactly, or the start of one;
+      if no case number matches, a claim number;
     - an MBI, with or without dashes, any case (SPEC §8): that beneficiary's cases;
-    - anything else: every word in the beneficiary's first or last name (case-insensitive, anywhere in
-      the name — served by the trigram indexes on PostgreSQL, migration 0009).
+    - letters and digits: a claim number (exactly, any case), else as words;
+    - an e-mail address: the attorney's;
+    - words: the beneficiary's name, every word anywhere in it, accents and case ignored ("Lukasz" finds
+      Łukasz: the folded column Beneficiary.search_name and its trigram index); if no beneficiary has that
+      name, the payer's name (debtor or reporting payer); if none, the attorney's or representative's
+      name, user name, e-mail or firm.
     """
+    return search(queryset, term)[0]
+
+
+def search(queryset, term: str):
+    """`case_search` and which kind of search it made: (queryset, kind)."""
     term = (term or "").strip()
     if not term:
-        return queryset
+        return queryset, ""
+    head, sep, rest = term.partition(":")
+    if sep and head.strip().lower() in PREFIXES and rest.strip():
+        return _by_kind(queryset, head.strip().lower(), rest.strip()), head.strip().lower()
     digits = term.replace(" ", "").replace("-", "")
     if digits.isdigit():
-        if len(digits) == 15:
-            return queryset.filter(number=digits)
-        return queryset.filter(number__startswith=digits)
+        by_number = _by_kind(queryset, "case", digits)
+        if len(digits) == 15 or by_number.exists():
+            return by_number, "case"
+        return _by_kind(queryset, "claim", term), "claim"
     try:
-        return queryset.filter(beneficiary__mbi=normalize_mbi(term))
+        return queryset.filter(beneficiary__mbi=normalize_mbi(term)), "mbi"
     except InvalidMBI:
         pass
+    if any(ch.isdigit() for ch in term) and _claims(term).exists():
+        return _by_kind(queryset, "claim", term), "claim"
+    if "@" in term:  # an e-mail address: an attorney's (no name or payer has one)
+        return _by_kind(queryset, "attorney", term), "attorney"
+    if _beneficiaries(term).exists():
+        return _by_kind(queryset, "name", term), "name"
+    payers = _payer_ids(term)
+    if payers:
+        return _payer_cases(queryset, payers), "payer"
+    return _by_kind(queryset, "attorney", term), "attorney"
+
+
+def _by_kind(queryset, kind: str, term: str):
+    if kind == "case":
+        digits = term.replace(" ", "").replace("-", "")
+        return queryset.filter(number=digits) if len(digits) == 15 else queryset.filter(number__startswith=digits)
+    if kind == "mbi":
+        try:
+            return queryset.filter(beneficiary__mbi=normalize_mbi(term))
+        except InvalidMBI:
+            return queryset.none()
+    if kind == "claim":
+        return queryset.filter(pk__in=_claims(term).values("case_id"))
+    if kind == "name":
+        return queryset.filter(beneficiary_id__in=_beneficiaries(term).values("pk")[:NAME_CAP])
+    if kind == "payer":
+        return _payer_cases(queryset, _payer_ids(term))
+    if kind == "attorney":
+        holders = _attorney_ids(term)
+        return queryset.filter(pk__in=Authorisation.objects.filter(
+            holder_id__in=holders, kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR],
+            case_id__isnull=False).values("case_id"))
+    raise ValueError(kind)
+
+
+def _payer_cases(queryset, payer_ids):
+    """The cases a payer is the debtor of or reported (its occurrence): a UNION of two indexed lookups."""
+    debtor = RecoveryCase.objects.filter(debtor_payer_id__in=payer_ids).order_by().values("pk")
+    reporter = RecoveryCase.objects.filter(
+        occurrence_id__in=MSPOccurrence.objects.filter(payer_id__in=payer_ids).values("pk")).order_by().values("pk")
+    return queryset.filter(pk__in=debtor.union(reporter))
+
+
+def _best(rows, term) -> list[int]:
+    """(id, name) rows → the ids to search: those whose name is the term itself (case-insensitive) if
+    any, else all of them (at most PARTY_CAP, shortest names first)."""
+    exact = [pk for pk, name in rows if fold(name) == fold(term)]
+    return exact or [pk for pk, _ in rows]
+
+
+def _claims(term: str):
+    """Claims numbered `term` exactly (as typed, or upper case without blanks): the claim_number index."""
+    return Claim.objects.filter(claim_number__in={term, term.upper(), term.replace(" ", "").upper()}).order_by()
+
+
+def _beneficiaries(term: str):
+    """Beneficiaries with every word of `term` in their folded name (LIKE '%WORD%' on search_name)."""
+    qs = Beneficiary.objects.order_by()
+    for word in fold(term).split():
+        qs = qs.filter(search_name__contains=word)
+    return qs
+
+
+def _payer_ids(term: str) -> list[int]:
+    """Payers with every word of `term` in their name: the one so named if there is one, else up to
+    PARTY_CAP of them (one query; the payers table is small beside the cases)."""
+    qs = Payer.objects.all()
     for word in term.split():
-        queryset = queryset.filter(Q(beneficiary__last_name__icontains=word) | Q(beneficiary__first_name__icontains=word))
-    return queryset
+        qs = qs.filter(name__icontains=word)
+    return _best(qs.order_by(Length("name"), "pk").values_list("pk", "name")[:PARTY_CAP], term)
+
+
+def _attorney_ids(term: str) -> list[int]:
+    """People outside who hold a POR or a CTR, by name, user name, e-mail or firm (every word): the one
+    whose user name or e-mail is the term if there is one, else up to PARTY_CAP of them (one query)."""
+    User = get_user_model()
+    qs = User.objects.filter(is_staff=False).filter(Exists(Authorisation.objects.filter(
+        holder_id=OuterRef("pk"), kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR])))
+    for word in term.split():
+        qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word)
+                       | Q(email__icontains=word) | Q(external_profile__organisation__icontains=word))
+    rows = list(qs.order_by(Length("username"), "pk").values_list("pk", "username", "email")[:PARTY_CAP])
+    exact = [pk for pk, username, email in rows if term.lower() in (username.lower(), email.lower())]
+    return exact or [pk for pk, _, _ in rows]
 
 
 def caseworkers():

@@ -4,6 +4,7 @@ that hangs off a case, and a button for exactly each step this user may take now
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from urllib.parse import urlencode
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +17,6 @@ from . import services, tracks
 from ..errors import CaseActionError
 from ..fields import StrictInputAdminMixin
 from .. import list_pages
-from ..access import checks as access
 from ..access import roles
 from ..access.admin_audit import AuditedAdminMixin, AuditedHistoryAdmin, AuditedModelAdmin, ReadOnlyHistoryAdmin  # noqa: F401
 from .forms import (
@@ -40,7 +40,7 @@ from ..models import (
     UploadedDocument,
 )
 from ..pagination import FastPaginator
-from . import selectors, steps
+from . import steps
 from .selectors import debt_balance
 from ..templatetags.caseday import money
 from .tracks import State
@@ -280,6 +280,9 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
     list_select_related = ["beneficiary", "caseworker"]
     list_filter = ["track", "state", ("caseworker", list_pages.CaseworkerListFilter), OverdueFilter]
     search_fields = ["number", "beneficiary__mbi", "beneficiary__last_name", "beneficiary__first_name"]
+    search_help_text = ("A case number (or its start), an MBI, a claim number, or a name — the beneficiary's, "
+                        "else the payer's, else the attorney's; accents do not matter. Say which with "
+                        "name:, payer:, claim: or attorney:.")
     autocomplete_fields = ["beneficiary"]
     list_per_page = 50
     show_full_result_count = False
@@ -363,8 +366,8 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return [] if obj is None else self.inlines
 
     def get_search_results(self, request, queryset, search_term):
-        """A case number or an MBI (dashed or lower-case too: SPEC §8) is recognised by its shape and
-        looked up exactly through its index; anything else searches the names (list_pages.case_search)."""
+        """A case number, an MBI (dashed or lower-case too: SPEC §8) or a claim number is recognised by its
+        shape and looked up exactly through its index; words search the names (list_pages.case_search)."""
         return list_pages.case_search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
@@ -493,25 +496,15 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
         return TemplateResponse(request, "admin/recovery/recoverycase/action.html", context)
 
     def queue_view(self, request):
-        """The work queue (issue 4): overdue, due today, due in the next 7 days — mine by default."""
+        """The old work queue (issue 4) lives on as the worklist's clock buckets (issue 12: overdue, due
+        today, this week, later): its address sends there, for the same caseworker or for everyone."""
         if not self.has_view_permission(request):
             audit.record(request, audit.A.LIST, object_type=self.model._meta.label, outcome="denied",
                          detail="work queue", channel="admin")
             raise PermissionDenied
-        who = request.GET.get("caseworker", str(request.user.pk))
-        # The cases this user may see (recovery.access), as every list does.
-        cases = access.cases_for(request.user).select_related("beneficiary", "caseworker")
-        if who != "all":
-            cases = cases.filter(caseworker_id=who if who.isascii() and who.isdigit() else request.user.pk)
-        sections = selectors.work_queue(cases=cases, today=timezone.localdate())
-        audit.record(request, audit.A.LIST, objects=[c.pk for _, section in sections for c in section],
-                     object_type=self.model._meta.label, detail="work queue", channel="admin")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta, "title": "Work queue", "sections": sections, "who": who,
-            "caseworkers": list_pages.caseworkers(),
-        }
-        return TemplateResponse(request, "admin/recovery/recoverycase/queue.html", context)
+        who = request.GET.get("caseworker", "")
+        query = {"who": "all"} if who == "all" else {"who": who} if who.isascii() and who.isdigit() else {}
+        return HttpResponseRedirect(reverse("admin:worklist") + (f"?{urlencode(query)}" if query else ""))
 
     def diagrams_view(self, request):
         if not self.has_view_permission(request):  # a caseworker page: staff with no case permission get none

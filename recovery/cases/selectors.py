@@ -1,4 +1,4 @@
-"""Reads: balances, claim totals, queues. No writes here (STYLE.md: selectors)."""
+"""Reads: balances, claim totals. No writes here (STYLE.md: selectors)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -9,7 +9,6 @@ from django.db.models import Sum
 
 from ..money import rules as money
 from ..models import ZERO, Claim, Dispute, LedgerEntry, RecoveryCase
-from .tracks import State
 
 
 @dataclass(frozen=True)
@@ -57,19 +56,3 @@ def conditional_payment_total(*, case: RecoveryCase) -> Decimal:
 
 def pending_dispute(*, case: RecoveryCase) -> Dispute | None:
     return case.disputes.filter(outcome=Dispute.Outcome.PENDING).order_by("-received_date", "-id").first()
-
-
-def work_queue(*, cases, today) -> list[tuple[str, list]]:
-    """A caseworker's queue: overdue, due today, due in the next 7 days, each case with its reason.
-    Three indexed queries on next_due_date, whatever the number of cases."""
-    from datetime import timedelta
-
-    open_cases = cases.exclude(state__in=[State.CLOSED_PAID, State.CLOSED_NO_RECOVERY, State.ON_HOLD])
-    order = ["next_due_date", "number"]
-    return [
-        ("Overdue", list(open_cases.filter(next_due_date__lt=today).order_by(*order)[:500])),
-        ("Due today", list(open_cases.filter(next_due_date=today).order_by(*order)[:500])),
-        ("Due in the next 7 days", list(open_cases.filter(next_due_date__gt=today,
-                                                            next_due_date__lte=today + timedelta(days=7))
-                                        .order_by(*order)[:500])),
-    ]

@@ -118,6 +118,35 @@ def outbox_backlog() -> Table:
                   for s, label in ((S.PENDING, "Waiting to be sent"), (S.FAILED, "Failed"))])
 
 
+# At a million cases the four book-wide aggregates cost a second or more (issue 10): they are kept in the
+# cache, keyed by the day and by the newest row of every table whose change moves them (a case opened, any
+# save of a case — its history row —, a step, a debt, a payment or other debt event, a ledger row), for at
+# most DASHBOARD_CACHE_SECONDS. So a change shows at once; an unchanged book is not counted again.
+DASHBOARD_CACHE_SECONDS = 300
+_WATCHED = ["recovery_recoverycase", "recovery_historicalrecoverycase", "recovery_caseevent", "recovery_debt",
+            "recovery_debtevent", "recovery_ledgerentry"]
+
+
+def book_version() -> tuple:
+    """The newest id of each watched table: one query of primary-key probes."""
+    pk = {"recovery_historicalrecoverycase": "history_id"}
+    sql = "SELECT " + ", ".join(f"(SELECT max({pk.get(t, 'id')}) FROM {t})" for t in _WATCHED)
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        return tuple(cur.fetchone())
+
+
+def book_tables(*, today: date) -> list[Table]:
+    from django.core.cache import cache
+
+    key = f"dashboard:{today.isoformat()}:{':'.join(str(v) for v in book_version())}"
+    tables = cache.get(key)
+    if tables is None:
+        tables = [open_by_track_and_state(), debt_aging(today=today), money_by_month(today=today),
+                  work_per_caseworker(today=today)]
+        cache.set(key, tables, DASHBOARD_CACHE_SECONDS)
+    return tables
+
+
 def dashboard(*, today: date) -> list[Table]:
-    return [open_by_track_and_state(), debt_aging(today=today), money_by_month(today=today),
-            work_per_caseworker(today=today), last_sweeps(), outbox_backlog()]
+    return [*book_tables(today=today), last_sweeps(), outbox_backlog()]

@@ -36,12 +36,12 @@ def scope_from(request) -> selectors.Scope:
 
 
 def nav_context(request) -> dict:
-    """For every admin page (RecoveryAdminSite.each_context): my counts per bucket, one COUNT each."""
+    """For every admin page (RecoveryAdminSite.each_context): my counts per bucket (selectors.nav_counts:
+    counted at most once a minute per user)."""
     user = getattr(request, "user", None)
     if not (user and access.is_staff_user(user)):
         return {}
-    scope = selectors.Scope(user=user, today=case_services.today())
-    counts = selectors.bucket_counts(scope)
+    counts = selectors.nav_counts(user, case_services.today())
     titles = {key: title for key, title, *_ in selectors.BUCKETS}
     return {"worklist_nav": [(key, titles[key], n) for key, n in counts.items()],
             "worklist_total": sum(counts.values()),
@@ -60,6 +60,10 @@ def worklist_view(request, admin_site):
     except ValueError:
         page = 1
     buckets = selectors.worklist(scope, only=only, page=page)
+    nav_scope = selectors.Scope(user=request.user, today=scope.today)
+    if only is None and scope == nav_scope:  # the navigation's own counts: store what was just counted
+        selectors.remember_nav_counts(request.user, scope.today,
+                                      {b.key: b.count + (1 if b.more else 0) for b in buckets})
     pager = None
     if only:
         pager = Paginator(range(buckets[0].count), selectors.PAGE_SIZE).get_page(page)

@@ -373,7 +373,7 @@ def test_a_bad_policy_row_is_refused_with_the_field_named(client):
     assert "annual_rate" in response.context["adminform"].form.errors
 
 
-def test_the_work_queue_shows_overdue_due_today_and_this_week_with_the_reason(client, worker):
+def test_the_old_work_queue_address_sends_to_the_worklist_which_shows_the_same_buckets(client, worker):
     today = timezone.localdate()
     cases = {}
     for name, offset in [("late", -2), ("today", 0), ("soon", 5), ("later", 20)]:
@@ -383,14 +383,21 @@ def test_the_work_queue_shows_overdue_due_today_and_this_week_with_the_reason(cl
         cases[name] = case
     other = f.case(caseworker=f.caseworker())
     RecoveryCase.objects.filter(pk=other.pk).update(next_due_date=today)
-    response = client.get(reverse("admin:recovery_recoverycase_queue"))
-    sections = dict(response.context["sections"])
-    assert [c.pk for c in sections["Overdue"]] == [cases["late"].pk]
-    assert [c.pk for c in sections["Due today"]] == [cases["today"].pk]
-    assert [c.pk for c in sections["Due in the next 7 days"]] == [cases["soon"].pk]
+    old = reverse("admin:recovery_recoverycase_queue")
+    worklist = reverse("admin:worklist")
+    assert client.get(old)["Location"] == worklist
+    assert client.get(old, {"caseworker": "all"})["Location"] == f"{worklist}?who=all"
+    assert client.get(old, {"caseworker": str(other.caseworker_id)})["Location"] == \
+        f"{worklist}?who={other.caseworker_id}"
+    response = client.get(old, follow=True)
+    buckets = {b.key: [i.case.pk for i in b.items] for b in response.context["buckets"]}
+    assert buckets["overdue"] == [cases["late"].pk]
+    assert buckets["today"] == [cases["today"].pk]
+    assert buckets["week"] == [cases["soon"].pk]
+    assert buckets["later"] == [cases["later"].pk]
     assert "reason late" in response.content.decode()
-    everyone = dict(client.get(reverse("admin:recovery_recoverycase_queue"), {"caseworker": "all"}).context["sections"])
-    assert {c.pk for c in everyone["Due today"]} == {cases["today"].pk, other.pk}
+    everyone = client.get(old, {"caseworker": "all"}, follow=True).context["buckets"]
+    assert {i.case.pk for b in everyone if b.key == "today" for i in b.items} == {cases["today"].pk, other.pk}
 
 
 def test_reassigning_a_case_in_the_admin_saves_only_the_caseworker(client, worker, monkeypatch):

@@ -75,18 +75,35 @@ def test_the_admin_case_list_by_caseworker_costs_the_same_queries_with_3_or_15_c
     assert queries(client, url) == few
 
 
-def test_the_work_queue_costs_the_same_queries_and_is_audited(client, django_assert_max_num_queries):
+@pytest.mark.parametrize("who", ["mine", "all"])
+def test_the_worklist_costs_the_same_queries_with_few_or_many_items_in_every_bucket(client, who):
+    """Clock buckets, authorisations to verify (with their case's caseworker), unassigned cases: one page
+    of each with its joins, whatever the number of items."""
     cw = f.caseworker("cw")
+    staff = f.supervisor("verifier")
     client.force_login(cw)
-    make_cases(2, caseworker=cw)
-    few = queries(client, QUEUE)
-    make_cases(10, caseworker=cw)
-    with django_assert_max_num_queries(few):
-        response = client.get(QUEUE)
-    shown = {c.pk for _, rows in response.context["sections"] for c in rows}
-    assert len(shown) == 12
-    row = AuditEvent.objects.filter(detail="work queue").latest("id")
-    assert set(row.object_ids) == shown and row.user == cw
+
+    def more(n):
+        for i in range(n):
+            make_cases(1, caseworker=cw, due_in=-3 + i % 12)
+            case = f.case(caseworker=cw)
+            authorise(external_user(f"rep{cw.pk}-{case.pk}"), Authorisation.Kind.POR, verifier=staff, case=case,
+                      verified=False)
+        make_cases(n, caseworker=None)
+
+    more(1)
+    url = reverse("admin:worklist") + f"?who={who}"
+    few = queries(client, url)
+    more(6)
+    assert queries(client, url) == few
+    response = client.get(url)
+    counts = {b.key: b.count for b in response.context["buckets"]}
+    assert counts["authorisations"] == 7 and counts["unassigned"] == 7
+
+
+def test_the_old_work_queue_address_sends_to_the_worklist(client):
+    client.force_login(f.caseworker("cw"))
+    assert client.get(QUEUE)["Location"] == reverse("admin:worklist")
 
 
 def test_the_api_case_list_costs_the_same_queries_and_counts_exactly(client, boss, django_assert_max_num_queries):

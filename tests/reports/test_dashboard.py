@@ -133,3 +133,19 @@ def test_page_svg_table_csv_and_access(world):
     outsider = Client()
     outsider.force_login(User.objects.create_user("x", password="pw-test-123"))
     assert outsider.get(reverse("admin:dashboard")).status_code == 302  # to the admin login
+
+
+def test_the_book_wide_tables_are_counted_once_until_something_changes(world, django_assert_num_queries):
+    """Issue 10: at a million cases the aggregates cost seconds; they are kept until a watched table
+    gains a row (here: a new case, a step) — one query of primary-key probes tells."""
+    today = services.today()
+    first = selectors.book_tables(today=today)
+    with django_assert_num_queries(1):  # the version probe only
+        assert selectors.book_tables(today=today) == first
+    factories.case()  # a new case: the open-cases table moves at once
+    again = selectors.book_tables(today=today)
+    assert sum(r[1] for r in again[0].rows) == sum(r[1] for r in first[0].rows) + 1
+    services.case_act(case=world.e.case, action="put_on_hold", actor=factories.supervisor("held"), on=today,
+                      reason="Waiting for the plan")
+    held = dict(selectors.book_tables(today=today)[0].rows)
+    assert any(label.endswith("On hold") for label in held)

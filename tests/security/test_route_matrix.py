@@ -32,6 +32,8 @@ PLAN_CASE = row(200, 200, 404, 404, 404, 404, 200, LOGIN)
 POR_FORM = row(403, 403, 200, 403, 404, 404, 404, LOGIN)  # staff work in the admin; a CTR may not act
 DEBTOR_FORM = row(403, 403, 404, 404, 404, 404, 200, LOGIN)
 STAFF_ONLY = row(200, 200, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)
+TO_WORKLIST = row("302 /admin/worklist/", "302 /admin/worklist/", ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN,
+                  ADMIN_LOGIN, ADMIN_LOGIN)
 SUPERVISOR_ONLY = row(403, 200, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)
 
 ROUTES = [
@@ -59,7 +61,7 @@ ROUTES = [
     ("admin:recovery_recoverycase_change", lambda w: [w.main.pk], STAFF_ONLY),
     ("admin:recovery_recoverycase_act", lambda w: [w.main.pk, "open_dispute"], STAFF_ONLY),
     ("admin:recovery_recoverycase_operation", lambda w: [w.debt.pk, "record_payment"], STAFF_ONLY),
-    ("admin:recovery_recoverycase_queue", lambda w: [], STAFF_ONLY),
+    ("admin:recovery_recoverycase_queue", lambda w: [], TO_WORKLIST),  # the old work queue: now the worklist
     ("admin:recovery_recoverycase_diagrams", lambda w: [], STAFF_ONLY),
     ("admin:recovery_letter_pdf", lambda w: [w.main.letters.first().pk], STAFF_ONLY),
     ("admin:recovery_auditevent_changelist", lambda w: [], SUPERVISOR_ONLY),

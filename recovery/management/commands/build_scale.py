@@ -6,7 +6,8 @@
 The database must be migrated. Rows, for N cases (ids 1…N, dates relative to `services.today()`):
 
 - payers: max(20, N/500), so an insurer's book is the same size at any N; beneficiaries: 0.6 N (valid,
-  unique MBIs starting with 8); one MSP occurrence per case (GHP for the GHP track);
+  unique MBIs starting with 8; some names with accents — Łukasz, Zoë, Müller… — and their folded search
+  column, beneficiaries.names.fold); one MSP occurrence per case (GHP for the GHP track);
 - cases: 70% beneficiary track, 20% plan (non-GHP), 10% GHP, spread over every state their track
   reaches (about 14% closed), with the dates those states imply (RAR, CPL, CPN or payment notice,
   settlement, demand, ITR, referral notice, referral, closed), a caseworker (max(5, N/5000) of them, the
@@ -35,6 +36,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from beneficiaries.models import ExternalProfile
+from beneficiaries.names import fold
 from recovery.access import roles
 from recovery.cases import services, tracks
 from recovery.cases.tracks import State, Track
@@ -47,12 +49,14 @@ DEBT_STATES = {S.DEMAND_ISSUED, S.APPEAL_PENDING, S.WAIVER_PENDING, S.CHALLENGE_
 PRE_LETTER = {S.REPORTED, S.OCCURRENCE_POSTED}
 FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
          "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
-         "Maria", "Ana", "Wei", "Fatima", "Olga", "Kenji", "Aisha", "Pedro", "Ingrid", "Tomas"]
+         "Maria", "Ana", "Wei", "Fatima", "Olga", "Kenji", "Aisha", "Pedro", "Ingrid", "Tomas",
+         "Łukasz", "Zoë", "José", "Renée", "Søren", "Ñuria"]
 LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
         "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
         "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
         "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
-        "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts"]
+        "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts",
+        "Müller", "Núñez", "Żółć", "Brontë", "Ødegaard", "Sánchez"]
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
 
 # Tables emptied by --reset (CASCADE reaches claims, letters, ledger, debts, history…).
@@ -185,8 +189,8 @@ class Command(BaseCommand):
         # MBI: 8 L 0 D L 0 D L L D D — four digits and four letters carry the number (unique below 1.6e9).
         cur.execute("""
             INSERT INTO beneficiaries_beneficiary
-                (id, mbi, first_name, last_name, date_of_birth, date_of_death, address_line1, address_line2,
-                 city, state, zip_code, email, entitlement_basis, entitlement_start, entitlement_end)
+                (id, mbi, first_name, last_name, search_name, date_of_birth, date_of_death, address_line1,
+                 address_line2, city, state, zip_code, email, entitlement_basis, entitlement_start, entitlement_end)
             SELECT g,
                    '8' || substr(%(L)s, 1 + (g / 10000) %% 20, 1) || '0' || substr(lpad((g %% 10000)::text, 4, '0'), 1, 1)
                        || substr(%(L)s, 1 + (g / 200000) %% 20, 1) || '0' || substr(lpad((g %% 10000)::text, 4, '0'), 2, 1)
@@ -194,12 +198,15 @@ class Command(BaseCommand):
                        || substr(lpad((g %% 10000)::text, 4, '0'), 3, 2),
                    (%(first)s::text[])[1 + (g * 7) %% %(nf)s], (%(last)s::text[])[1 + (g * 13 / 7) %% %(nl)s]
                        || CASE WHEN g %% 3 = 0 THEN '-' || (%(last)s::text[])[1 + g %% %(nl)s] ELSE '' END,
+                   (%(ffirst)s::text[])[1 + (g * 7) %% %(nf)s] || ' ' || (%(flast)s::text[])[1 + (g * 13 / 7) %% %(nl)s]
+                       || CASE WHEN g %% 3 = 0 THEN '-' || (%(flast)s::text[])[1 + g %% %(nl)s] ELSE '' END,
                    %(today)s::date - (23725 + g %% 7300), NULL,
                    (g %% 9000 + 1) || ' Elm Street', '', 'Springfield', 'IL', lpad((g %% 99999)::text, 5, '0'),
                    '', (ARRAY['age','age','age','disability','esrd'])[1 + g %% 5],
                    %(today)s::date - (365 * 5 + g %% 3000), NULL
             FROM generate_series(1, %(b)s) g""",
                     {"L": MBI_LETTERS, "first": FIRST, "last": LAST, "nf": len(FIRST), "nl": len(LAST),
+                     "ffirst": [fold(n) for n in FIRST], "flast": [fold(n) for n in LAST],
                      "today": today, "b": b})
         # One occurrence per case (id = case id); GHP for the GHP-track cases (case id % 10 = 9).
         cur.execute("""
