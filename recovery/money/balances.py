@@ -79,21 +79,26 @@ def _sums(rows):
     return rows.values("case_id").annotate(**cents)
 
 
-def _money(value) -> Decimal:
-    if value is None:
-        return ZERO
-    if connection.vendor == "postgresql":
-        return value
-    return Decimal(int(value)).scaleb(-2)
+def _exact(value) -> Decimal:  # PostgreSQL: NUMERIC sums arrive as Decimals
+    return ZERO if value is None else value
+
+
+def _from_cents(value) -> Decimal:  # SQLite: integer cents
+    return ZERO if value is None else Decimal(int(value)).scaleb(-2)
+
+
+def _reader():
+    return _exact if connection.vendor == "postgresql" else _from_cents
 
 
 def posted_sums_as_of(*, as_of: date, chunk_size: int = CHUNK_SIZE) -> Iterator[AsOfBalance]:
     """One SQL aggregate over the ledger rows posted with a date up to `as_of`, by case, in case order
     (streamed through a server-side cursor on PostgreSQL). Right only for debts current through `as_of`:
     the floor `balances` is measured against (bench_balances), not a balance report by itself."""
+    money = _reader()
     rows = _sums(LedgerEntry.objects.filter(entry_date__lte=as_of)).order_by("case_id")
     for r in rows.values_list("case_id", "p", "i", "r").iterator(chunk_size=chunk_size):
-        yield AsOfBalance(r[0], _money(r[1]), _money(r[2]), _money(r[3]))
+        yield AsOfBalance(r[0], money(r[1]), money(r[2]), money(r[3]))
 
 
 def _debt_chunks(debts, as_of: date, chunk_size: int, with_number: bool):
@@ -133,24 +138,25 @@ def balances_as_of(*, as_of: date, debts=None, chunk_size: int = CHUNK_SIZE, wit
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     debts = Debt.objects.all() if debts is None else debts
+    money = _reader()
     for chunk in _debt_chunks(debts, as_of, chunk_size, with_number):
         current, replay = [], []
         for row in chunk:
             (current if is_current(posted_through=row[8], next_assessment_date=row[9], as_of=as_of)
              else replay).append(row)
-        ahead = [row for row in current if row[8] < as_of]  # current only if no event is dated after posting
-        if ahead:
-            stray = set(DebtEvent.objects.filter(debt_id__in=[r[1] for r in ahead], event_date__lte=as_of,
-                                                 event_date__gt=F("debt__posted_through"))
+        # Every query of a chunk is bounded by the chunk's range of case ids (an index range, not a list).
+        first, last = chunk[0][0], chunk[-1][0]
+        if any(row[8] < as_of for row in current):  # current past its posted day only if no event is dated after it
+            stray = set(DebtEvent.objects.filter(debt__case_id__gte=first, debt__case_id__lte=last,
+                                                 event_date__lte=as_of, event_date__gt=F("debt__posted_through"))
                         .values_list("debt_id", flat=True))
             if stray:
-                replay += [r for r in current if r[1] in stray]
-                current = [r for r in current if r[1] not in stray]
+                replay += [row for row in current if row[1] in stray]
+                current = [row for row in current if row[1] not in stray]
         sums = {}
         if current:
-            ids = [row[0] for row in current]
-            rows = _sums(LedgerEntry.objects.filter(case_id__in=ids, entry_date__lte=as_of)).order_by()
-            sums = {r[0]: r[1:] for r in rows.values_list("case_id", "p", "i", "r")}
+            rows = _sums(LedgerEntry.objects.filter(case_id__gte=first, case_id__lte=last, entry_date__lte=as_of))
+            sums = {r[0]: r[1:] for r in rows.order_by().values_list("case_id", "p", "i", "r")}
         schedules = {}
         if replay:
             t0 = time.perf_counter()
@@ -166,4 +172,4 @@ def balances_as_of(*, as_of: date, debts=None, chunk_size: int = CHUNK_SIZE, wit
                 yield AsOfBalance(case_id, schedule.principal, schedule.interest, schedule.refund_owed, True, number)
             else:
                 p, i, r = sums.get(case_id, (None, None, None))
-                yield AsOfBalance(case_id, _money(p), _money(i), _money(r), False, number)
+                yield AsOfBalance(case_id, money(p), money(i), money(r), False, number)

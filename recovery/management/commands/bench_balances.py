@@ -20,6 +20,7 @@ its peak resident memory is measured by resetting the kernel's high-water mark (
 before it. The last line is `RESULT {json}`.
 """
 
+import gc
 import json
 import random
 import resource
@@ -28,6 +29,7 @@ from array import array
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -57,15 +59,15 @@ def _reset_peak() -> bool:
         return False
 
 
-def _peak_mb() -> float:
+def _status_mb(field: str) -> float | None:
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return None
 
 
 class _Answers:
@@ -121,6 +123,9 @@ class Command(BaseCommand):
         if debts < 1 or chunk_size < 1:
             raise CommandError("--debts and --chunk-size must be at least 1.")
         self.rng, self.as_of, self.behind, self.backdated = random.Random(seed), as_of, behind, backdated
+        if settings.DEBUG:  # DEBUG keeps every query's SQL in memory: that would be measured, not the code
+            self.stdout.write("(DEBUG is on: query logging is turned off for the benchmark)")
+            settings.DEBUG = False
         try:
             with transaction.atomic():
                 built = self._build(debts)
@@ -245,10 +250,12 @@ class Command(BaseCommand):
 
     def _measure(self, chosen, chunk_size):
         as_of = self.as_of
-        answers, seconds, peaks, stats = {}, {}, {}, {}
+        answers, seconds, peaks, before, stats = {}, {}, {}, {}, {}
         per_variant_peak = _reset_peak()
         for variant in chosen:
+            gc.collect()
             _reset_peak()
+            before[variant] = _status_mb("VmRSS")
             out = _Answers()
             t0 = time.perf_counter()
             if variant == "single":
@@ -271,10 +278,10 @@ class Command(BaseCommand):
                     out.add(case_id, s.principal, s.interest, s.refund_owed)
                 del got
             seconds[variant] = time.perf_counter() - t0
-            peaks[variant] = _peak_mb() if per_variant_peak else None
+            peaks[variant] = _status_mb("VmHWM") if per_variant_peak else None
             answers[variant] = out
-            self.stdout.write(f"  {variant:7s} {seconds[variant]:8.2f} s   peak RSS {peaks[variant]} MB"
-                              f"   {len(out.case):,} balances")
+            self.stdout.write(f"  {variant:7s} {seconds[variant]:8.2f} s   resident {before[variant]} MB before, "
+                              f"peak {peaks[variant]} MB   {len(out.case):,} balances")
 
         batch = answers["batch"]
         replayed = sum(batch.replayed)
@@ -301,7 +308,7 @@ class Command(BaseCommand):
         result.update({
             "differences": differences, "replayed": replayed, "batch_replay_s": round(stats.get("replay_s", 0), 3),
             "chunk_size": chunk_size, "total_balance": str(Decimal(total).scaleb(-2)),
-            "variant_peak_rss_mb": peaks,
+            "variant_peak_rss_mb": peaks, "variant_rss_before_mb": before,
         })
         if "replay" in answers and "single" in answers:
             result["replay_differences"] = answers["replay"].differences(answers["single"])
