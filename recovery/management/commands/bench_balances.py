@@ -31,11 +31,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from beneficiaries.models import Beneficiary
 from recovery.cases.tracks import State, Track
-from recovery.models import Debt, DebtEvent, LedgerEntry, RecoveryCase
+from recovery.models import ZERO, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from recovery.money import balances, ledger
 from recovery.money import rules as money
 
@@ -68,6 +69,24 @@ def _status_mb(field: str) -> float | None:
     except OSError:
         pass
     return None
+
+
+_COLUMNS = ("case_id", "kind", "entry_date", "principal", "interest", "refund_owed", "amount", "period", "base",
+            "note", "reverses_id")
+
+
+def _insert_rows(rows):
+    """Ledger rows (tuples in _COLUMNS order, reverses_id optional): COPY on PostgreSQL, else bulk_create."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        LedgerEntry.objects.bulk_create(
+            [LedgerEntry(**dict(zip(_COLUMNS, row)), actor_name="bench", created_at=now) for row in rows],
+            batch_size=2000)
+        return
+    with connection.cursor() as cur, cur.cursor.copy(
+            f"COPY {LedgerEntry._meta.db_table} ({', '.join(_COLUMNS)}, actor_name, created_at) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row + (None,) * (len(_COLUMNS) - len(row)) + ("bench", now))
 
 
 class _Answers:
@@ -195,56 +214,52 @@ class Command(BaseCommand):
             plans.append((debt, kind, events, late, final))
         Debt.objects.bulk_create([p[0] for p in plans])
 
-        entries, fixes = [], []
+        plain, posted_first, fixes = [], [], []  # plain rows go in by COPY; rows to be reversed need their ids
         for debt, kind, events, late, final in plans:
             counts["built_" + kind] = counts.get("built_" + kind, 0) + 1
-            case = debt.case
-            entries.append(LedgerEntry(case=case, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=debt.demand_date,
-                                       principal=debt.principal, amount=debt.principal, note="Demand principal",
-                                       actor_name="bench"))
+            case_id = debt.case_id
+            opening = (case_id, LedgerEntry.Kind.PRINCIPAL, debt.demand_date, debt.principal, ZERO, ZERO,
+                       debt.principal, None, None, "Demand principal")
             if late is None:
-                entries += [self._entry(case, row) for row in final.rows]
-            else:  # posted without the late payment, then it arrived dated before rows already posted
-                first = self._schedule(debt, debt.posted_through, events[:late] + events[late + 1:])
-                try:
-                    money.rows_to_append(posted=first.rows, schedule=final)
-                    index = None
-                except money.ScheduleDivergedError as diverged:
-                    index = diverged.index
-                posted = [self._entry(case, row) for row in first.rows]
-                entries += posted
-                if index is None:
-                    entries += [self._entry(case, row) for row in final.rows[len(first.rows):]]
-                else:
-                    fixes.append((case, posted[index:], final.rows[index:]))
+                plain.append(opening)
+                plain += [self._row(case_id, row) for row in final.rows]
+                continue
+            # posted without the late payment, then it arrived dated before rows already posted
+            first = self._schedule(debt, debt.posted_through, events[:late] + events[late + 1:])
+            try:
+                money.rows_to_append(posted=first.rows, schedule=final)
+                index = len(first.rows)
+            except money.ScheduleDivergedError as diverged:
+                index = diverged.index
+            before = [LedgerEntry(**dict(zip(_COLUMNS, row)), actor_name="bench")
+                      for row in [opening] + [self._row(case_id, row) for row in first.rows]]
+            reversed_rows = before[1 + index:]
+            posted_first += before  # in id order: the principal, the rows posted, then (below) the corrections
+            fixes.append((case_id, reversed_rows, final.rows[index:]))
         DebtEvent.objects.bulk_create(
             [DebtEvent(debt=debt, kind=DebtEvent.Kind.PAYMENT, event_date=e.date, amount=e.amount, actor_name="bench")
              for debt, _, events, _, _ in plans for e in events])
-        LedgerEntry.objects.bulk_create(entries)
-        second = []
-        for case, reversed_rows, again in fixes:
+        LedgerEntry.objects.bulk_create(posted_first)
+        for case_id, reversed_rows, again in fixes:
             for e in reversed(reversed_rows):
-                second.append(LedgerEntry(case=case, kind=LedgerEntry.Kind.REVERSAL, entry_date=e.entry_date,
-                                          amount=e.amount, reverses=e, principal=-e.principal, interest=-e.interest,
-                                          refund_owed=-e.refund_owed, actor_name="bench",
-                                          note=f"Reverses {e.kind} of ${e.amount} on {e.entry_date}"))
-            second += [self._entry(case, row) for row in again]
-        LedgerEntry.objects.bulk_create(second)
+                plain.append((case_id, LedgerEntry.Kind.REVERSAL, e.entry_date, -e.principal, -e.interest,
+                              -e.refund_owed, e.amount, None, None, f"Reverses {e.kind} of ${e.amount} on {e.entry_date}",
+                              e.pk))
+            plain += [self._row(case_id, row) for row in again]
+        _insert_rows(plain)
         counts["events"] += sum(len(p[2]) for p in plans)
-        counts["ledger_rows"] += len(entries) + len(second)
+        counts["ledger_rows"] += len(plain) + len(posted_first)
+
+    @staticmethod
+    def _row(case_id, row):
+        p, i, r = ledger._deltas(row)  # the ledger's own (principal, interest, refund owed) changes of a row
+        return (case_id, row.kind, row.date, p, i, r, row.amount, row.period, row.base, row.note[:300])
 
     @staticmethod
     def _schedule(debt, as_of, events):
         return money.debt_schedule(principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date,
                                    as_of=as_of, events=events, year_days=debt.year_days,
                                    period_days=debt.period_days, grace_days=debt.grace_days)
-
-    @staticmethod
-    def _entry(case, row):
-        p, i, r = ledger._deltas(row)  # the ledger's own (principal, interest, refund owed) changes of a row
-        return LedgerEntry(case=case, kind=row.kind, entry_date=row.date, amount=row.amount, period=row.period,
-                           base=row.base, note=row.note[:300], actor_name="bench", principal=p, interest=i,
-                           refund_owed=r)
 
     # --- the variants ------------------------------------------------------------------------------
 
