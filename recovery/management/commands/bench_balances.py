@@ -243,8 +243,8 @@ class Command(BaseCommand):
         for case_id, reversed_rows, again in fixes:
             for e in reversed(reversed_rows):
                 plain.append((case_id, LedgerEntry.Kind.REVERSAL, e.entry_date, -e.principal, -e.interest,
-                              -e.refund_owed, e.amount, None, None, f"Reverses {e.kind} of ${e.amount} on {e.entry_date}",
-                              e.pk))
+                              -e.refund_owed, e.amount, None, None,
+                              f"Reverses {e.kind} of ${e.amount} on {e.entry_date}", e.pk))
             plain += [self._row(case_id, row) for row in again]
         _insert_rows(plain)
         counts["events"] += sum(len(p[2]) for p in plans)
