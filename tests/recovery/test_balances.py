@@ -233,3 +233,24 @@ def test_balances_as_of_command_names_a_bad_date(value, message):
 def test_balances_as_of_command_refuses_a_day_that_has_not_come():
     with pytest.raises(CommandError, match="--as-of: .* has not come yet"):
         call_command("balances_as_of", "--as-of", (today() + timedelta(days=1)).isoformat())
+
+
+def test_the_bench_counts_a_difference_of_one_cent_and_a_missing_debt():
+    from recovery.management.commands.bench_balances import _Answers
+
+    def answers(rows):
+        a = _Answers()
+        for case_id, cents, replayed in rows:
+            a.add(case_id, D(cents), D("1.00"), D("0.00"), replayed)
+        return a
+
+    batch = answers([(1, "10.00", False), (2, "20.00", True), (4, "40.00", False), (5, "50.00", False)])
+    assert batch.differences(answers([(1, "10.00", False), (2, "20.00", False), (4, "40.00", False),
+                                      (5, "50.00", False)])) == 0
+    assert batch.differences(answers([(1, "10.01", False), (2, "20.00", False), (3, "30.00", False),
+                                      (4, "40.00", False)])) == 3  # a cent off, 3 only there, 5 missing
+    # against the SQL sums only the debts the batch summed count: 2 was replayed, so its sum may differ
+    assert batch.differences(answers([(1, "10.00", False), (2, "99.00", False), (4, "40.00", False),
+                                      (5, "50.00", False)]), current_only=True) == 0
+    assert batch.differences(answers([(1, "10.00", False), (4, "40.01", False), (5, "50.00", False)]),
+                             current_only=True) == 1
