@@ -62,6 +62,14 @@ class AsOfBalance(NamedTuple):
         return self.principal + self.interest
 
 
+CSV_COLUMNS = ["case_number", "principal", "interest", "balance", "refund_owed", "computed"]
+
+
+def csv_row(b: AsOfBalance) -> list:
+    """One debt's row of an as-of balances CSV (the balances_as_of command, the dashboard's download)."""
+    return [b.case_number, b.principal, b.interest, b.balance, b.refund_owed, "replayed" if b.replayed else "ledger"]
+
+
 def is_current(*, posted_through: date, next_assessment_date: date | None, as_of: date) -> bool:
     """Does the posted ledger already hold every schedule row dated up to `as_of`? (See the module text;
     the caller still checks that no event is dated after `posted_through`.)"""

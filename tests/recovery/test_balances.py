@@ -254,3 +254,64 @@ def test_the_bench_counts_a_difference_of_one_cent_and_a_missing_debt():
                                       (5, "50.00", False)]), current_only=True) == 0
     assert batch.differences(answers([(1, "10.00", False), (4, "40.01", False), (5, "50.00", False)]),
                              current_only=True) == 1
+
+
+# --- the dashboard's download --------------------------------------------------------------------------
+
+
+def test_the_dashboard_streams_balances_as_of_a_day_to_a_supervisor_and_audits_it(three_debts):
+    from django.test import Client
+    from django.urls import reverse
+
+    from recovery.audit_models import AuditEvent
+    from tests import factories
+
+    pay(three_debts[0], "2500.00", day(75))
+    assess(three_debts[1].case, day(200))
+    boss = Client()
+    boss.force_login(factories.supervisor("boss"))
+    page = boss.get(reverse("admin:dashboard"))
+    assert page.status_code == 200 and 'name="balances"' in page.content.decode()
+    as_of = day(150)
+    response = boss.get(reverse("admin:dashboard"), {"balances": as_of.isoformat()})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert f"balances-as-of-{as_of}" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    want = replayed_by_the_baseline(list(Debt.objects.all()), as_of)
+    by_number = {w.case.number: w.case.pk for w in three_debts}
+    assert len(rows) == 3
+    for r in rows:
+        p, i, refund = want[by_number[r["case_number"]]]
+        assert (D(r["principal"]), D(r["interest"]), D(r["refund_owed"])) == (p, i, refund)
+    assert {r["case_number"]: r["computed"] for r in rows}[three_debts[1].case.number] == "ledger"
+    assert AuditEvent.objects.filter(object_type="recovery.Dashboard", action="export", username="boss",
+                                     detail=f"csv balances as of {as_of}").exists()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("31/12/2024", "Balances as of: enter a date as YYYY-MM-DD."),
+    ("tomorrow", "Balances as of: enter a date as YYYY-MM-DD."),
+])
+def test_the_dashboard_names_a_bad_balances_date_and_exports_nothing(value, message):
+    from django.test import Client
+    from django.urls import reverse
+
+    from recovery.audit_models import AuditEvent
+    from tests import factories
+
+    boss = Client()
+    boss.force_login(factories.supervisor("boss"))
+    response = boss.get(reverse("admin:dashboard"), {"balances": value})
+    assert response.status_code == 400 and message in response.content.decode()
+    future = boss.get(reverse("admin:dashboard"), {"balances": (today() + timedelta(days=1)).isoformat()})
+    assert future.status_code == 400 and "has not come yet" in future.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_the_dashboard_download_is_for_supervisors_only(three_debts):
+    from django.test import Client
+    from django.urls import reverse
+
+    worker = Client()
+    worker.force_login(three_debts[0].worker)
+    assert worker.get(reverse("admin:dashboard"), {"balances": day(100).isoformat()}).status_code == 403

@@ -52,10 +52,9 @@ class Command(BaseCommand):
 
     def _csv(self, rows):
         out = csv.writer(self.stdout, lineterminator="\n")
-        out.writerow(["case_number", "principal", "interest", "balance", "refund_owed", "computed"])
+        out.writerow(balances.CSV_COLUMNS)
         for b in rows:
-            out.writerow([b.case_number, b.principal, b.interest, b.balance, b.refund_owed,
-                          "replayed" if b.replayed else "ledger"])
+            out.writerow(balances.csv_row(b))
 
     def _totals(self, day, rows):
         n = replayed = 0
