@@ -315,3 +315,18 @@ def test_the_dashboard_download_is_for_supervisors_only(three_debts):
     worker = Client()
     worker.force_login(three_debts[0].worker)
     assert worker.get(reverse("admin:dashboard"), {"balances": day(100).isoformat()}).status_code == 403
+
+
+def test_bench_balances_copies_debts_by_sql_with_the_same_balances():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="--replicate"):
+            call_command("bench_balances", debts=6, replicate=3)
+        return
+    out = io.StringIO()
+    call_command("bench_balances", debts=30, replicate=3, chunk_size=4, stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1][len("RESULT "):])
+    assert (result["debts"], result["distinct_debts"], result["single_debts"], result["replicas"]) == (30, 10, 10, 3)
+    assert result["differences"] == 0 and result["sql_differences_current"] == 0
+    assert result["replayed"] % 3 == 0

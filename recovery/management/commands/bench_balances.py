@@ -71,6 +71,7 @@ def _status_mb(field: str) -> float | None:
     return None
 
 
+_REPLICATED = ("recovery_recoverycase", "recovery_debt", "recovery_debtevent", "recovery_ledgerentry")
 _COLUMNS = ("case_id", "kind", "entry_date", "principal", "interest", "refund_owed", "amount", "period", "base",
             "note", "reverses_id")
 
@@ -102,6 +103,15 @@ class _Answers:
         self.i.append(_cents(interest))
         self.r.append(_cents(refund_owed))
         self.replayed.append(1 if replayed else 0)
+
+    def copies(self, k_total, offset):
+        """These answers and those of the k_total - 1 copies of their debts (case ids shifted by offset)."""
+        out = _Answers()
+        for k in range(k_total):
+            out.case.extend(c + k * offset for c in self.case)
+            for name in ("p", "i", "r", "replayed"):
+                getattr(out, name).extend(getattr(self, name))
+        return out
 
     def differences(self, other, *, current_only=False) -> int:
         """How many debts the two disagree on, a debt only one of them has counting as one; both are in
@@ -136,24 +146,42 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=balances.CHUNK_SIZE)
         parser.add_argument("--variants", default="single,batch,sql",
                             help=f"comma-separated, of {', '.join(VARIANTS)} (replay: the old in-memory batch)")
+        parser.add_argument("--replicate", type=int, default=1,
+                            help="PostgreSQL: build debts/K distinct debts, then copy them K-1 times by SQL "
+                                 "(new ids; one at a time runs over the distinct ones, the others over all)")
         parser.add_argument("--behind", type=float, default=0.10,
                             help="share of debts posted through a day well before the as-of date (replayed)")
         parser.add_argument("--backdated", type=float, default=0.05,
                             help="share of debts with a back-dated payment (reversal rows)")
 
-    def handle(self, *args, debts, as_of, seed, chunk_size, variants, behind, backdated, **options):
+    def handle(self, *args, debts, as_of, seed, chunk_size, variants, behind, backdated, replicate, **options):
         chosen = [v.strip() for v in variants.split(",") if v.strip()]
         if not chosen or set(chosen) - set(VARIANTS) or "batch" not in chosen:
             raise CommandError(f"--variants: a comma-separated list of {', '.join(VARIANTS)}, including batch.")
         if debts < 1 or chunk_size < 1:
             raise CommandError("--debts and --chunk-size must be at least 1.")
+        if replicate < 1 or (replicate > 1 and connection.vendor != "postgresql"):
+            raise CommandError("--replicate: at least 1, and above 1 only on PostgreSQL.")
+        if "replay" in chosen and replicate > 1:
+            raise CommandError("--variants: replay holds every schedule in memory; not with --replicate.")
         self.rng, self.as_of, self.behind, self.backdated = random.Random(seed), as_of, behind, backdated
+        self.replicas, distinct = replicate, -(-debts // replicate)
+        debts = distinct * replicate
         if settings.DEBUG:  # DEBUG keeps every query's SQL in memory: that would be measured, not the code
             self.stdout.write("(DEBUG is on: query logging is turned off for the benchmark)")
             settings.DEBUG = False
         try:
             with transaction.atomic():
-                built = self._build(debts)
+                built = self._build(distinct)
+                if replicate > 1:
+                    built = {k: v * replicate if k in ("events", "ledger_rows") or k.startswith("built_") else v
+                             for k, v in built.items()}
+                    built.update(self._replicate(replicate))
+                built["distinct_debts"] = distinct
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cur:  # the planner's statistics, as a live database has them
+                        cur.execute("ANALYZE recovery_recoverycase, recovery_debt, recovery_debtevent, "
+                                    "recovery_ledgerentry")
                 result = self._measure(chosen, chunk_size)
                 raise _Rollback
         except _Rollback:
@@ -166,6 +194,11 @@ class Command(BaseCommand):
 
     def _build(self, n):
         t0 = time.perf_counter()
+        self.first_ids = {}
+        with connection.cursor() as cur:
+            for table in _REPLICATED:
+                cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
+                self.first_ids[table] = cur.fetchone()[0]
         self.bene = Beneficiary.objects.create(
             mbi="9Y99Y99YY99", first_name="Bench", last_name="Mark", date_of_birth=date(1950, 1, 1),
             address_line1="1 Bench St", city="Albany", state="NY", zip_code="12207", entitlement_basis="age",
@@ -179,6 +212,39 @@ class Command(BaseCommand):
                           f"({counts['built_behind']:,} posted well behind the as-of date, "
                           f"{counts['built_backdated']:,} with a back-dated payment) in {build_s} s")
         return {**counts, "build_s": build_s}
+
+    def _replicate(self, k_total):
+        """Copy the debts just built (their cases, events and ledger rows) k_total - 1 times, each copy's ids
+        shifted past every id so far, by INSERT … SELECT: the same balances, k_total times over."""
+        t0 = time.perf_counter()
+        self.offsets, spans = {}, {}
+        with connection.cursor() as cur:
+            for table in _REPLICATED:
+                cur.execute(f"SELECT max(id) FROM {table}")
+                hi = cur.fetchone()[0]
+                lo = self.first_ids[table]
+                spans[table], self.offsets[table] = (lo, hi), hi - lo + 1
+            shift = {
+                "recovery_recoverycase": {"number": "'R' || lpad(k::text, 3, '0') || right(t.number, 11)"},
+                "recovery_debt": {"case_id": "t.case_id + k * %(recovery_recoverycase)s"},
+                "recovery_debtevent": {"debt_id": "t.debt_id + k * %(recovery_debt)s"},
+                "recovery_ledgerentry": {"case_id": "t.case_id + k * %(recovery_recoverycase)s",
+                                         "reverses_id": "t.reverses_id + k * %(recovery_ledgerentry)s"},
+            }
+            for table in _REPLICATED:
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                            "ORDER BY ordinal_position", [table])
+                columns = [r[0] for r in cur.fetchall()]
+                exprs = {"id": f"t.id + k * %({table})s", **shift[table]}
+                select = ", ".join(exprs.get(c, f"t.{c}") for c in columns)
+                lo, hi = spans[table]
+                cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM {table} t "
+                            f"CROSS JOIN generate_series(1, %(k)s) AS k WHERE t.id BETWEEN %(lo)s AND %(hi)s",
+                            {**self.offsets, "k": k_total - 1, "lo": lo, "hi": hi})
+        self.template_cases = spans["recovery_recoverycase"]
+        replicate_s = round(time.perf_counter() - t0, 2)
+        self.stdout.write(f"copied them {k_total - 1} times by SQL in {replicate_s} s")
+        return {"replicate_s": replicate_s, "replicas": k_total}
 
     def _build_chunk(self, start, n, counts):
         rng, as_of = self.rng, self.as_of
@@ -280,8 +346,10 @@ class Command(BaseCommand):
             out = _Answers()
             t0 = time.perf_counter()
             if variant == "single":
-                for case_id in (RecoveryCase.objects.filter(debt__demand_date__lte=as_of).order_by("pk")
-                                .values_list("pk", flat=True).iterator()):
+                cases = RecoveryCase.objects.filter(debt__demand_date__lte=as_of)
+                if self.replicas > 1:  # the distinct debts only; their copies have the same balances
+                    cases = cases.filter(pk__range=self.template_cases)
+                for case_id in cases.order_by("pk").values_list("pk", flat=True).iterator():
                     debt = Debt.objects.get(case_id=case_id)
                     s = ledger.schedule_for(debt, as_of=as_of)
                     out.add(case_id, s.principal, s.interest, s.refund_owed)
@@ -299,6 +367,9 @@ class Command(BaseCommand):
                     out.add(case_id, s.principal, s.interest, s.refund_owed)
                 del got
             seconds[variant] = time.perf_counter() - t0
+            if variant == "single" and self.replicas > 1:
+                single_debts = len(out.case)
+                out = out.copies(self.replicas, self.offsets["recovery_recoverycase"])
             peaks[variant] = _status_mb("VmHWM") if per_variant_peak else None
             answers[variant] = out
             self.stdout.write(f"  {variant:7s} {seconds[variant]:8.2f} s   resident {before[variant]} MB before, "
@@ -313,6 +384,7 @@ class Command(BaseCommand):
         result = {"batch_s": round(seconds["batch"], 3)}
         if "single" in answers:
             result["single_s"] = round(seconds["single"], 3)
+            result["single_debts"] = single_debts if self.replicas > 1 else len(answers["single"].case)
         if "sql" in answers:
             result["sql_s"] = round(seconds["sql"], 3)
         if "replay" in answers:
