@@ -154,8 +154,10 @@ def balances_as_of(*, as_of: date, debts=None, chunk_size: int = CHUNK_SIZE, wit
              else replay).append(row)
         # Every query of a chunk is bounded by the chunk's range of case ids (an index range, not a list).
         first, last = chunk[0][0], chunk[-1][0]
-        if any(row[8] < as_of for row in current):  # current past its posted day only if no event is dated after it
-            stray = set(DebtEvent.objects.filter(debt__case_id__gte=first, debt__case_id__lte=last,
+        ahead = [row[1] for row in current if row[8] < as_of]
+        if ahead:  # current past its posted day only if no event is dated after that day
+            stray = set(DebtEvent.objects.filter(debt_id__gte=min(ahead), debt_id__lte=max(ahead),
+                                                 debt__case_id__gte=first, debt__case_id__lte=last,
                                                  event_date__lte=as_of, event_date__gt=F("debt__posted_through"))
                         .values_list("debt_id", flat=True))
             if stray:
