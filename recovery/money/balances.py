@@ -104,13 +104,9 @@ def posted_sums_as_of(*, as_of: date, chunk_size: int = CHUNK_SIZE) -> Iterator[
     (streamed through a server-side cursor on PostgreSQL). Right only for debts current through `as_of`:
     the floor `balances` is measured against (bench_balances), not a balance report by itself."""
     money = _reader()
-    for r in _posted_sum_rows(as_of, chunk_size):
-        yield AsOfBalance(r[0], money(r[1]), money(r[2]), money(r[3]))
-
-
-def _posted_sum_rows(as_of: date, chunk_size: int):
     rows = _sums(LedgerEntry.objects.filter(entry_date__lte=as_of)).order_by("case_id")
-    return rows.values_list("case_id", "p", "i", "r").iterator(chunk_size=chunk_size)
+    for r in rows.values_list("case_id", "p", "i", "r").iterator(chunk_size=chunk_size):
+        yield AsOfBalance(r[0], money(r[1]), money(r[2]), money(r[3]))
 
 
 def _debt_chunks(debts, as_of: date, chunk_size: int, with_number: bool):
@@ -149,11 +145,6 @@ def balances_as_of(*, as_of: date, debts=None, chunk_size: int = CHUNK_SIZE, wit
     given, gets the number of debts replayed and the seconds spent replaying them."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    # Every debt: the posted sums come from ONE aggregate over the ledger in case order (the plan the
-    # database picks for a whole-table GROUP BY), merged with the chunks of debts, also in case order.
-    # A subset of debts: each chunk's sums by an index range over its case ids.
-    merged = _posted_sum_rows(as_of, chunk_size) if debts is None else None
-    pending = next(merged, None) if merged is not None else None
     debts = Debt.objects.all() if debts is None else debts
     money = _reader()
     for chunk in _debt_chunks(debts, as_of, chunk_size, with_number):
@@ -173,11 +164,7 @@ def balances_as_of(*, as_of: date, debts=None, chunk_size: int = CHUNK_SIZE, wit
                 replay += [row for row in current if row[1] in stray]
                 current = [row for row in current if row[1] not in stray]
         sums = {}
-        if merged is not None:
-            while pending is not None and pending[0] <= last:
-                sums[pending[0]] = pending[1:]
-                pending = next(merged, None)
-        elif current:
+        if current:
             rows = _sums(LedgerEntry.objects.filter(case_id__gte=first, case_id__lte=last, entry_date__lte=as_of))
             sums = {r[0]: r[1:] for r in rows.order_by().values_list("case_id", "p", "i", "r")}
         schedules = {}
