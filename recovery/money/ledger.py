@@ -315,7 +315,10 @@ def review_outcome(*, case: RecoveryCase, reduced_to, on: date) -> ReviewOutcome
 
 def balances_as_of(*, debts, as_of: date) -> dict[int, money.DebtSchedule]:
     """As-of balances of many debts at once: two queries (debts, their events), then the schedules in
-    memory (SPEC §5.5). Interest due through `as_of` counts whether or not it has been posted yet."""
+    memory (SPEC §5.5). Interest due through `as_of` counts whether or not it has been posted yet.
+
+    The replay baseline: it holds every schedule at once. For every debt in bounded memory — the
+    current ones summed from the posted ledger, the rest replayed — use recovery.money.balances."""
     debts = list(debts)
     by_debt: dict[int, list] = {d.pk: [] for d in debts}
     events = DebtEvent.objects.filter(debt_id__in=by_debt, event_date__lte=as_of).order_by("event_date", "id")

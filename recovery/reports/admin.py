@@ -1,14 +1,16 @@
 """The supervisor dashboard page in the admin: charts (SVG), their numbers as tables, and CSV downloads."""
 
 import csv
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 
 from ..access import checks as access, audit
 from ..cases.services import today
+from ..money import balances
 from . import selectors, svg
 
 PERM = "recovery.dashboard_sweeprun"
@@ -20,6 +22,11 @@ def dashboard_view(request, admin_site):
     if not (access.is_staff_user(request.user) and request.user.has_perm(PERM)):
         audit.record(request, audit.A.VIEW, object_type="recovery.Dashboard", outcome="denied", channel="admin")
         raise PermissionDenied
+    error = None
+    if "balances" in request.GET:
+        response, error = _balances_csv(request, request.GET["balances"])
+        if response is not None:
+            return response
     tables = selectors.dashboard(today=today())
     wanted = request.GET.get("csv")
     if wanted:
@@ -38,5 +45,34 @@ def dashboard_view(request, admin_site):
     audit.record(request, audit.A.VIEW, object_type="recovery.Dashboard", channel="admin")
     charts = [{"table": t, "svg": svg.bars(t.rows, series=CHARTED[t.key], title=t.title) if t.key in CHARTED else None}
               for t in tables]
-    context = {**admin_site.each_context(request), "title": "Supervisor dashboard", "charts": charts, "today": today()}
-    return TemplateResponse(request, "admin/recovery/dashboard.html", context)
+    context = {**admin_site.each_context(request), "title": "Supervisor dashboard", "charts": charts, "today": today(),
+               "balances_error": error, "balances_as_of": request.GET.get("balances") or f"{today():%Y-%m-%d}"}
+    return TemplateResponse(request, "admin/recovery/dashboard.html", context, status=400 if error else 200)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _balances_csv(request, value):
+    """Every debt's balance at the end of a day, streamed as CSV a chunk of debts at a time
+    (recovery.money.balances, SPEC §5.5): (response, None), or (None, the message) for a bad date."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return None, "Balances as of: enter a date as YYYY-MM-DD."
+    if day > today():
+        return None, f"Balances as of: {day} has not come yet; choose today ({today()}) or an earlier day."
+    audit.record(request, audit.A.EXPORT, object_type="recovery.Dashboard", detail=f"csv balances as of {day}",
+                 channel="admin")
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(balances.CSV_COLUMNS)
+        for b in balances.balances_as_of(as_of=day, with_number=True):
+            yield writer.writerow(balances.csv_row(b))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="balances-as-of-{day:%Y-%m-%d}.csv"'
+    return response, None
