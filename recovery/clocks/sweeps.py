@@ -88,10 +88,10 @@ class CaseResult:
 
 
 def process_case(case_id: int, *, as_of: date, dated_by: str = RULE, dry_run: bool = False,
-                 table: clocks.ClockTable | None = None) -> CaseResult:
+                 table: clocks.ClockTable | None = None, actor=None) -> CaseResult:
     """Bring one case up to `as_of`: every due step in date order, then interest through `as_of`."""
     table = table or clock_table()
-    actor = services.system_user()
+    actor = actor or services.system_user()
     result = CaseResult(case_id, [], 0)
     with transaction.atomic():
         case = RecoveryCase.objects.select_for_update().select_related("beneficiary").get(pk=case_id)
@@ -153,13 +153,35 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
     return results
 
 
+CHUNK = 500  # cases a batch takes at once (bounded memory; one lock set per chunk)
+
+
 def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress):
-    for case_id in ids:
-        try:
-            results.append(process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table))
-        except CaseActionError as exc:
-            log.warning("case %s: %s", case_id, exc.message)
-        except Exception:  # noqa: BLE001 — one case's failure (rolled back whole) must not stop the others
-            log.exception("case %s failed; it stays due for the next sweep", case_id)
+    """Non-dry runs go through the batch engine chunk by chunk; the cases it leaves (or a chunk whose
+    bulk write failed) take the per-case path, which isolates each case's failure."""
+    from . import batch
+
+    actor = services.system_user()  # once per sweep: its permissions stay cached for every case
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        if dry_run:
+            done, rest = [], chunk
+        else:
+            try:
+                done, rest = batch.sweep_chunk(chunk, as_of=as_of, dated_by=dated_by, table=table, actor=actor)
+            except Exception:  # noqa: BLE001 — the chunk's writes rolled back whole: each case on its own
+                log.exception("batch of %s cases failed; taking them one by one", len(chunk))
+                done, rest = [], chunk
+        by_id = {r.case_id: r for r in done}
+        for case_id in rest:
+            try:
+                by_id[case_id] = process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run,
+                                              table=table, actor=actor)
+            except CaseActionError as exc:
+                log.warning("case %s: %s", case_id, exc.message)
+            except Exception:  # noqa: BLE001 — one case's failure (rolled back whole) must not stop the others
+                log.exception("case %s failed; it stays due for the next sweep", case_id)
+        results.extend(by_id[case_id] for case_id in chunk if case_id in by_id)
         if progress:
-            progress(1)
+            progress(len(chunk))

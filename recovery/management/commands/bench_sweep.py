@@ -50,9 +50,11 @@ production. Later variants also run on tables holding the earlier variants' dead
 
 import cProfile
 import io
+import json
 import os
 import pstats
 import random
+import resource
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -736,3 +738,13 @@ class Command(BaseCommand):
                           "outbox relay is kicked after commit; later variants also see the earlier ones' dead rows. CPU = this process + its PostgreSQL backend (read from /proc; '?' when the "
                           "server is elsewhere): steadier than wall time on a busy machine. Order run: " + "".join(results))
         self.stdout.write(f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.")
+        summary = {"cases": n, "due": ref["due"], "steps": ref["steps"], "agree": all(
+            r["check"] == ref["check"] and r["steps"] == ref["steps"] for r in results.values())}
+        for v, r in results.items():
+            summary[f"{v.lower()}_s"] = round(r["seconds"], 3)
+            summary[f"{v.lower()}_queries"] = r["queries"]
+        if "A" in results and "C" in results:
+            summary["ratio_a_c"] = round(results["A"]["seconds"] / max(results["C"]["seconds"], 1e-6), 2)
+        summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        summary["load"] = round(os.getloadavg()[0], 2)
+        self.stdout.write("RESULT " + json.dumps(summary))

@@ -1,0 +1,233 @@
+"""The sweep's batch engine (SPEC §4 scheduled jobs, §10 performance).
+
+`sweeps.process_case` takes one case at a time through the services: ~48 queries a due case. This
+engine takes a chunk of due cases at once:
+
+1. load: the chunk's cases (locked, ordered by id), their debts (locked), the debts' events, their
+   ledger rows, the date of each case's last step and the representatives the letters go to — a few
+   queries for the whole chunk;
+2. decide: each case's steps in memory with the same rules the per-case path uses — `sweeps.due_step`,
+   `guards.why_not` (fed the ledger balance held in memory), the case machine's transitions,
+   `clocks.next_deadline`, `ledger.sync_plan` / `money.debt_schedule`, `letters.letter_for`; nothing
+   of SPEC is restated here, this module only orders the calls and buffers the writes;
+3. write: every effect of the chunk with bulk inserts/updates — ledger rows, debts' dates, the case
+   rows, their simple-history rows, the CaseEvents, the Letters and their LetterDelivery rows.
+
+A case this engine does not take (a demand step, which needs the demand computation; a ledger that
+must be reversed; a step a guard refuses; anything that raises) is left out of the chunk's writes and
+taken afterwards through `sweeps.process_case`, which gives it the per-case behaviour: its own
+transaction, and a failure logged while the rest of the chunk stays done. If the chunk's writes fail
+as a whole, every case of the chunk takes the per-case path.
+
+Idempotency and catch-up are those of the per-case path: what is due comes from the stored dates
+only, and the chunk's rows are locked (blocking, in id order, like process_case's lock) before they
+are read, so a second worker on the same chunk waits and then finds the steps done.
+"""
+
+import copy
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..cases import services
+from ..cases.guards import why_not
+from ..cases.selectors import Balance
+from ..cases.tracks import CLOSED_STATES
+from ..letters import compose as letters
+from ..models import CaseEvent, Debt, DebtEvent, LedgerEntry, Letter, LetterDelivery, RecoveryCase
+from ..money import ledger
+from ..money import rules as money
+
+log = logging.getLogger(__name__)
+
+# The steps this engine takes (the debt letters, SPEC §3.1-§3.3); the services name their letters.
+DEBT_STEPS = services.DEBT_LETTER_KINDS
+
+
+class Fallback(Exception):
+    """This case takes the per-case path (sweeps.process_case)."""
+
+
+@dataclass
+class _Ledger:
+    """One debt's ledger as loaded, kept current in memory while the chunk is decided."""
+
+    debt: Debt
+    events: list  # money events (rules.Payment, …) in the ledger's order
+    posted: list  # ledger._Posted-like rows in force
+    balance: list  # [principal, interest, refund_owed]: the sums over every ledger row
+    schedules: dict = field(default_factory=dict)
+
+    def schedule(self, as_of):
+        s = self.schedules.get(as_of)
+        if s is None:
+            d = self.debt
+            s = self.schedules[as_of] = money.debt_schedule(
+                principal=d.principal, annual_rate=d.annual_rate, demand_date=d.demand_date, as_of=as_of,
+                events=self.events, year_days=d.year_days, period_days=d.period_days, grace_days=d.grace_days)
+        return s
+
+
+@dataclass
+class _Out:
+    """The buffered effects of one case (merged into the chunk's only once the case is decided)."""
+
+    ledger: list = field(default_factory=list)
+    debt_dirty: bool = False
+    snapshots: list = field(default_factory=list)  # the case after each step (its history rows)
+    events: list = field(default_factory=list)
+    letters: list = field(default_factory=list)
+    fields: set = field(default_factory=set)
+
+
+def _load(ids):
+    cases = list(RecoveryCase.objects.select_for_update(of=("self",))
+                 .select_related("beneficiary", "debtor_payer").filter(pk__in=ids).order_by("pk"))
+    debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
+    events = defaultdict(list)
+    for e in DebtEvent.objects.filter(debt__case_id__in=ids).order_by("event_date", "id"):
+        events[e.debt_id].append(ledger._EVENT_CLASSES[e.kind](e))
+    rows = defaultdict(list)
+    for r in LedgerEntry.objects.filter(case_id__in=ids).order_by("id").values_list(
+            "id", "case_id", "kind", "entry_date", "period", "amount", "principal", "interest", "refund_owed",
+            "reverses_id"):
+        rows[r[1]].append(r)
+    ledgers = {}
+    skip = {LedgerEntry.Kind.PRINCIPAL, LedgerEntry.Kind.REVERSAL}
+    for case_id, debt in debts.items():
+        entries = rows.get(case_id, [])
+        reversed_ids = {r[9] for r in entries if r[9]}
+        posted = [ledger._Posted(r[3], r[2], r[4], r[5], None) for r in entries
+                  if r[2] not in skip and r[0] not in reversed_ids]
+        balance = [sum((r[k] for r in entries), money.ZERO) for k in (6, 7, 8)]
+        ledgers[case_id] = _Ledger(debt, events.get(debt.pk, []), posted, balance)
+    last = dict(CaseEvent.objects.filter(case_id__in=ids).values("case_id").annotate(m=Max("effective_date"))
+                .values_list("case_id", "m"))
+    auths = defaultdict(list)
+    for a in letters.representatives(case_ids=ids):
+        auths[a.case_id].append(a)
+    return cases, ledgers, last, auths
+
+
+def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
+    """ledger.interest_assess in memory: post what the schedule has and the ledger lacks."""
+    debt = lg.debt
+    plan = ledger.sync_plan(debt, as_of=as_of, events=lg.events, posted=lg.posted,
+                            schedule=lg.schedule(max(as_of, debt.posted_through)))
+    if plan.reverse_from is not None:
+        raise Fallback("the ledger must be reversed from an earlier-dated event")
+    rows = ledger.ledger_rows(debt.case_id, plan.new, actor_name)
+    out.ledger.extend(rows)
+    for r, e in zip(plan.new, rows):
+        lg.posted.append(ledger._Posted(r.date, r.kind, r.period, r.amount, None))
+        lg.balance = [lg.balance[0] + e.principal, lg.balance[1] + e.interest, lg.balance[2] + e.refund_owed]
+    if (plan.as_of, plan.next_due) != (debt.posted_through, debt.next_assessment_date):
+        debt.posted_through, debt.next_assessment_date = plan.as_of, plan.next_due
+        out.debt_dirty = True
+    s = plan.schedule
+    if tuple(lg.balance) != (s.principal, s.interest, s.refund_owed):
+        raise AssertionError(f"Ledger of case {debt.case_id} disagrees with its schedule: {lg.balance} vs {s}")
+    return rows
+
+
+def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
+    """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
+    from .sweeps import RULE, CaseResult, due_step
+
+    out, steps, actor_name = _Out(), [], actor.get_username()
+    fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
+    while case.state not in CLOSED_STATES:
+        step = due_step(case, table)
+        if step is None or step.on > as_of:
+            break
+        if step.action not in DEBT_STEPS or lg is None or last is None:
+            raise Fallback(step.action)
+        if lg.schedule(max(step.on, lg.debt.demand_date)).balance <= 0:
+            break  # paid by the step's date (process_case)
+        on = max(step.on, last) if dated_by == RULE else max(as_of, step.on)
+        steps.append((step.action, on))
+        # services.case_act / _check (the row is locked; the copy is the one just loaded)
+        if on > today:
+            raise Fallback("a step dated in the future")
+        case._ledger_balance = Balance(*lg.balance)
+        try:
+            if why_not(case, step.action, user=actor, on=on, table=table) or on < last:
+                raise Fallback("refused")
+        finally:
+            del case._ledger_balance
+        # services._debt_letter: interest through the letter's date; the letter states the debt as of it
+        _assess(lg, on, actor_name, out)
+        balance = lg.schedule(on)
+        extra = {"principal": balance.principal, "interest": balance.interest}
+        referral = services._referral_date(case, step.action, on, table)
+        if referral:
+            extra["referral_date"] = referral.isoformat()
+        # services._perform: transition, deadline, save, history, letter
+        from_state = case.state
+        before = {name: getattr(case, name) for name in fields}
+        getattr(case, step.action)(on=on)
+        services._refresh_deadline(case, table)
+        case.updated_at = now
+        out.fields |= {name for name in fields if getattr(case, name) != before[name]} | {"updated_at"}
+        out.snapshots.append(copy.copy(case))
+        event = CaseEvent(case=case, effective_date=on, actor=actor, actor_name=actor_name, action=step.action,
+                          from_state=from_state, to_state=case.state, reason=step.why.strip())
+        out.events.append(event)
+        token = letters.extra_content.set({"dated_by": dated_by})
+        try:
+            out.letters.append(letters.letter_for(case, DEBT_STEPS[step.action], on=on, event=event,
+                                                  amount=balance.balance, auths=auths, **extra))
+        finally:
+            letters.extra_content.reset(token)
+        last = on
+    interest_rows = 0
+    if case.state not in CLOSED_STATES and lg is not None:
+        interest_rows = len(_assess(lg, as_of, actor_name, out))
+    return CaseResult(case.pk, steps, interest_rows), out
+
+
+def _write(cases_out, debts):
+    """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
+    outs = [out for _, out in cases_out]
+    LedgerEntry.objects.bulk_create([r for o in outs for r in o.ledger], batch_size=2000)
+    dirty = [debts[c.pk] for c, o in cases_out if o.debt_dirty]
+    if dirty:
+        Debt.objects.bulk_update(dirty, ["posted_through", "next_assessment_date"], batch_size=1000)
+    stepped = [(c, o) for c, o in cases_out if o.snapshots]
+    if not stepped:
+        return
+    by_fields = defaultdict(list)
+    for c, o in stepped:
+        by_fields[tuple(sorted(o.fields))].append(c)
+    for names, group in by_fields.items():
+        RecoveryCase.objects.bulk_update(group, list(names), batch_size=1000)
+    RecoveryCase.history.bulk_history_create([s for o in outs for s in o.snapshots], update=True,
+                                             default_change_reason=None, batch_size=2000)
+    CaseEvent.objects.bulk_create([e for o in outs for e in o.events], batch_size=2000)
+    all_letters = [lt for o in outs for lt in o.letters]  # bulk_create takes each event's new id
+    Letter.objects.bulk_create(all_letters, batch_size=2000)
+    LetterDelivery.objects.bulk_create([d for lt in all_letters for d in letters.deliveries(lt)], batch_size=2000)
+
+
+def sweep_chunk(ids, *, as_of, dated_by, table, actor):
+    """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path)."""
+    today, now = services.today(), timezone.now()
+    with transaction.atomic():
+        cases, ledgers, last, auths = _load(ids)
+        done, fallback = [], [pk for pk in ids if pk not in {c.pk for c in cases}]
+        for case in cases:
+            try:
+                result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
+                                     as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+            except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
+                if not isinstance(exc, Fallback):
+                    log.info("case %s: batch engine gave way to the per-case path (%r)", case.pk, exc)
+                fallback.append(case.pk)
+                continue
+            done.append((case, result, out))
+        _write([(c, o) for c, _, o in done], {c.pk: ledgers[c.pk].debt for c, _, o in done if c.pk in ledgers})
+    return [r for _, r, _ in done], fallback
