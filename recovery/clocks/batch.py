@@ -29,7 +29,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -190,13 +190,50 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
     return CaseResult(case.pk, steps, interest_rows), out
 
 
+def _insert(model, objs):
+    """Insert `objs` (unsaved, in order) and give each its id. PostgreSQL: ids drawn from the table's
+    sequence in one query, then COPY; elsewhere Django's bulk_create."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=500)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields]
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(objs)])
+        ids = sorted(r[0] for r in cur.fetchall())
+        rows = []
+        for obj, pk in zip(objs, ids):
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            setattr(obj, meta.pk.attname, pk)
+            rows.append([f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields])
+            obj._state.adding, obj._state.db = False, connection.alias
+        cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cur.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _update(model, objs, names):
+    """UPDATE each of `objs` (by id) to its values of the fields `names` (one executemany)."""
+    if not objs:
+        return
+    qn, meta = connection.ops.quote_name, model._meta
+    fields = [meta.get_field(name) for name in names]
+    sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+           f"WHERE {qn(meta.pk.column)} = %s")
+    with connection.cursor() as cur:
+        cur.executemany(sql, [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] + [o.pk]
+                              for o in objs])
+
+
 def _write(cases_out, debts):
     """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
     outs = [out for _, out in cases_out]
-    LedgerEntry.objects.bulk_create([r for o in outs for r in o.ledger], batch_size=2000)
-    dirty = [debts[c.pk] for c, o in cases_out if o.debt_dirty]
-    if dirty:
-        Debt.objects.bulk_update(dirty, ["posted_through", "next_assessment_date"], batch_size=1000)
+    _insert(LedgerEntry, [r for o in outs for r in o.ledger])
+    _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty], ["posted_through", "next_assessment_date"])
     stepped = [(c, o) for c, o in cases_out if o.snapshots]
     if not stepped:
         return
@@ -204,13 +241,26 @@ def _write(cases_out, debts):
     for c, o in stepped:
         by_fields[tuple(sorted(o.fields))].append(c)
     for names, group in by_fields.items():
-        RecoveryCase.objects.bulk_update(group, list(names), batch_size=1000)
-    RecoveryCase.history.bulk_history_create([s for o in outs for s in o.snapshots], update=True,
-                                             default_change_reason=None, batch_size=2000)
-    CaseEvent.objects.bulk_create([e for o in outs for e in o.events], batch_size=2000)
-    all_letters = [lt for o in outs for lt in o.letters]  # bulk_create takes each event's new id
-    Letter.objects.bulk_create(all_letters, batch_size=2000)
-    LetterDelivery.objects.bulk_create([d for lt in all_letters for d in letters.deliveries(lt)], batch_size=2000)
+        _update(RecoveryCase, group, names)
+    _insert(RecoveryCase.history.model, _history_rows([s for o in outs for s in o.snapshots]))
+    _insert(CaseEvent, [e for o in outs for e in o.events])
+    all_letters = [lt for o in outs for lt in o.letters]  # each takes its event's new id
+    _insert(Letter, all_letters)
+    _insert(LetterDelivery, [d for lt in all_letters for d in letters.deliveries(lt)])
+
+
+def _history_rows(snapshots):
+    """The simple-history rows a save of each snapshot writes (HistoryManager.bulk_history_create's rows)."""
+    history = RecoveryCase.history
+    model = history.model
+    rows = []
+    for instance in snapshots:
+        row = model(history_date=timezone.now(), history_user=getattr(
+                        instance, "_history_user", model.get_default_history_user(instance)),
+                    history_change_reason=None, history_type="~",
+                    **{f.attname: getattr(instance, f.attname) for f in model.tracked_fields})
+        rows.append(row)
+    return rows
 
 
 def sweep_chunk(ids, *, as_of, dated_by, table, actor):
@@ -218,7 +268,8 @@ def sweep_chunk(ids, *, as_of, dated_by, table, actor):
     today, now = services.today(), timezone.now()
     with transaction.atomic():
         cases, ledgers, last, auths = _load(ids)
-        done, fallback = [], [pk for pk in ids if pk not in {c.pk for c in cases}]
+        found = {c.pk for c in cases}
+        done, fallback = [], [pk for pk in ids if pk not in found]
         for case in cases:
             try:
                 result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
