@@ -29,7 +29,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -190,42 +190,57 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
     return CaseResult(case.pk, steps, interest_rows), out
 
 
+# Field types whose Python values psycopg's COPY adapts as they are (no get_db_prep_save needed).
+_RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAutoField, models.AutoField,
+        models.ForeignKey, models.BooleanField, models.UUIDField)
+
+
 def _insert(model, objs):
     """Insert `objs` (unsaved, in order) and give each its id. PostgreSQL: ids drawn from the table's
     sequence in one query, then COPY; elsewhere Django's bulk_create."""
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=500)
         return
     meta = model._meta
-    fields = [f for f in meta.concrete_fields]
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+    fields = list(meta.concrete_fields)
+    # DateTimeField is a DateField: aware datetimes go as they are too; text and JSON through Django.
+    prep = [None if isinstance(f, _RAW) and not isinstance(f, models.JSONField) else f.get_db_prep_save
+            for f in fields]
+    pre_save = [f.pre_save if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) else None
+                for f in fields]
+    names = [f.attname for f in fields]
+    with conn.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                     [meta.db_table, meta.pk.column, len(objs)])
         ids = sorted(r[0] for r in cur.fetchall())
-        rows = []
-        for obj, pk in zip(objs, ids):
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            setattr(obj, meta.pk.attname, pk)
-            rows.append([f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields])
-            obj._state.adding, obj._state.db = False, connection.alias
-        cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        with cur.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for row in rows:
+        qn = conn.ops.quote_name
+        cols = ", ".join(qn(f.column) for f in fields)
+        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
+            for obj, pk in zip(objs, ids):
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                setattr(obj, meta.pk.attname, pk)
+                row = []
+                for name, pre, pr in zip(names, pre_save, prep):
+                    value = pre(obj, True) if pre else getattr(obj, name)
+                    row.append(pr(value, conn) if pr else value)
                 copy.write_row(row)
+                obj._state.adding, obj._state.db = False, conn.alias
 
 
 def _update(model, objs, names):
     """UPDATE each of `objs` (by id) to its values of the fields `names` (one executemany)."""
     if not objs:
         return
-    qn, meta = connection.ops.quote_name, model._meta
+    conn = transaction.get_connection()
+    qn, meta = conn.ops.quote_name, model._meta
     fields = [meta.get_field(name) for name in names]
     sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
            f"WHERE {qn(meta.pk.column)} = %s")
-    with connection.cursor() as cur:
-        cur.executemany(sql, [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] + [o.pk]
+    with conn.cursor() as cur:
+        cur.executemany(sql, [[f.get_db_prep_save(getattr(o, f.attname), conn) for f in fields] + [o.pk]
                               for o in objs])
 
 

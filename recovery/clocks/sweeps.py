@@ -131,8 +131,10 @@ def due_case_ids(*, as_of: date) -> list[int]:
     return sorted(set(steps) | set(interest))
 
 
-def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None, progress=None) -> list[CaseResult]:
-    """Process every due case (or the given ids) one by one; a case that fails is logged and left for
+def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None, progress=None,
+          per_case: bool = False) -> list[CaseResult]:
+    """Process every due case (or the given ids): chunk by chunk through the batch engine (`per_case`:
+    one by one through process_case, as dry runs always are); a case that fails is logged and left for
     the next sweep, the others go on."""
     if not dry_run and as_of > services.today():
         raise CaseActionError("A sweep cannot act for a day that has not come; use a dry run to look ahead.",
@@ -144,7 +146,7 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
     token = letters.kick_relay.set(False)  # the caller relays once at the end (tasks.sweep_chunk)
     try:
         _sweep_ids(ids, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table, results=results,
-                   progress=progress)
+                   progress=progress, per_case=per_case)
     finally:
         letters.kick_relay.reset(token)
     SweepRun.objects.create(started_at=started, finished_at=timezone.now(), as_of=as_of, cases=len(ids),
@@ -156,7 +158,7 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
 CHUNK = 500  # cases a batch takes at once (bounded memory; one lock set per chunk)
 
 
-def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress):
+def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress, per_case=False):
     """Non-dry runs go through the batch engine chunk by chunk; the cases it leaves (or a chunk whose
     bulk write failed) take the per-case path, which isolates each case's failure."""
     from . import batch
@@ -165,7 +167,7 @@ def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress):
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        if dry_run:
+        if dry_run or per_case:
             done, rest = [], chunk
         else:
             try:

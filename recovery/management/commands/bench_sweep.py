@@ -743,8 +743,12 @@ class Command(BaseCommand):
         for v, r in results.items():
             summary[f"{v.lower()}_s"] = round(r["seconds"], 3)
             summary[f"{v.lower()}_queries"] = r["queries"]
+            if r["cpu_pg"] is not None:
+                summary[f"{v.lower()}_cpu_s"] = round(r["cpu_py"] + r["cpu_pg"], 3)
         if "A" in results and "C" in results:
             summary["ratio_a_c"] = round(results["A"]["seconds"] / max(results["C"]["seconds"], 1e-6), 2)
+            if "a_cpu_s" in summary and "c_cpu_s" in summary:
+                summary["ratio_a_c_cpu"] = round(summary["a_cpu_s"] / max(summary["c_cpu_s"], 1e-6), 2)
         summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         summary["load"] = round(os.getloadavg()[0], 2)
         self.stdout.write("RESULT " + json.dumps(summary))
