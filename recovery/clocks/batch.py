@@ -26,7 +26,8 @@ are read, so a second worker on the same chunk waits and then finds the steps do
 
 import copy
 import logging
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
@@ -43,6 +44,8 @@ from ..money import ledger
 from ..money import rules as money
 
 log = logging.getLogger(__name__)
+# Seconds spent per phase since the process started (bench_sweep prints them): load, decide, write.
+TIMINGS: Counter = Counter()
 
 # The steps this engine takes (the debt letters, SPEC §3.1-§3.3); the services name their letters.
 DEBT_STEPS = services.DEBT_LETTER_KINDS
@@ -282,7 +285,9 @@ def sweep_chunk(ids, *, as_of, dated_by, table, actor):
     """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path)."""
     today, now = services.today(), timezone.now()
     with transaction.atomic():
+        t0 = time.perf_counter()
         cases, ledgers, last, auths = _load(ids)
+        t1 = time.perf_counter()
         found = {c.pk for c in cases}
         done, fallback = [], [pk for pk in ids if pk not in found]
         for case in cases:
@@ -295,5 +300,7 @@ def sweep_chunk(ids, *, as_of, dated_by, table, actor):
                 fallback.append(case.pk)
                 continue
             done.append((case, result, out))
+        t2 = time.perf_counter()
         _write([(c, o) for c, _, o in done], {c.pk: ledgers[c.pk].debt for c, _, o in done if c.pk in ledgers})
+        TIMINGS.update(load=t1 - t0, decide=t2 - t1, write=time.perf_counter() - t2)
     return [r for _, r, _ in done], fallback

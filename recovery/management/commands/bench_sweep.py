@@ -389,7 +389,12 @@ class Command(BaseCommand):
         return out
 
     def _sweep(self):
+        from recovery.clocks import batch
+
+        batch.TIMINGS.clear()
         results = sweeps.sweep(as_of=self.as_of)
+        self.phases = {k: round(v, 3) for k, v in batch.TIMINGS.items()}
+        self.stdout.write(f"  A's batch engine phases (wall s): {self.phases}")
         return sum(len(r.steps) for r in results), len(results)
 
     def _naive(self):
@@ -749,6 +754,8 @@ class Command(BaseCommand):
             summary["ratio_a_c"] = round(results["A"]["seconds"] / max(results["C"]["seconds"], 1e-6), 2)
             if "a_cpu_s" in summary and "c_cpu_s" in summary:
                 summary["ratio_a_c_cpu"] = round(summary["a_cpu_s"] / max(summary["c_cpu_s"], 1e-6), 2)
+        if getattr(self, "phases", None):
+            summary["a_phases_s"] = self.phases
         summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         summary["load"] = round(os.getloadavg()[0], 2)
         self.stdout.write("RESULT " + json.dumps(summary))
