@@ -63,15 +63,20 @@ class _Ledger:
     events: list  # money events (rules.Payment, …) in the ledger's order
     posted: list  # ledger._Posted-like rows in force
     balance: list  # [principal, interest, refund_owed]: the sums over every ledger row
+    horizon: object = None  # the latest date the sweep asks about (replayed once; earlier dates are cut)
     schedules: dict = field(default_factory=dict)
 
     def schedule(self, as_of):
         s = self.schedules.get(as_of)
         if s is None:
             d = self.debt
-            s = self.schedules[as_of] = money.debt_schedule(
-                principal=d.principal, annual_rate=d.annual_rate, demand_date=d.demand_date, as_of=as_of,
-                events=self.events, year_days=d.year_days, period_days=d.period_days, grace_days=d.grace_days)
+            if self.horizon and as_of < self.horizon:
+                s = money.schedule_cut(self.schedule(self.horizon), as_of, principal=d.principal)
+            else:
+                s = money.debt_schedule(
+                    principal=d.principal, annual_rate=d.annual_rate, demand_date=d.demand_date, as_of=as_of,
+                    events=self.events, year_days=d.year_days, period_days=d.period_days, grace_days=d.grace_days)
+            self.schedules[as_of] = s
         return s
 
 
@@ -87,7 +92,7 @@ class _Out:
     fields: set = field(default_factory=set)
 
 
-def _load(ids):
+def _load(ids, as_of):
     cases = list(RecoveryCase.objects.select_for_update(of=("self",))
                  .select_related("beneficiary", "debtor_payer").filter(pk__in=ids).order_by("pk"))
     debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
@@ -107,7 +112,8 @@ def _load(ids):
         posted = [ledger._Posted(r[3], r[2], r[4], r[5], None) for r in entries
                   if r[2] not in skip and r[0] not in reversed_ids]
         balance = [sum((r[k] for r in entries), money.ZERO) for k in (6, 7, 8)]
-        ledgers[case_id] = _Ledger(debt, events.get(debt.pk, []), posted, balance)
+        ledgers[case_id] = _Ledger(debt, events.get(debt.pk, []), posted, balance,
+                                   horizon=max(as_of, debt.posted_through))
     last = dict(CaseEvent.objects.filter(case_id__in=ids).values("case_id").annotate(m=Max("effective_date"))
                 .values_list("case_id", "m"))
     auths = defaultdict(list)
@@ -286,7 +292,7 @@ def sweep_chunk(ids, *, as_of, dated_by, table, actor):
     today, now = services.today(), timezone.now()
     with transaction.atomic():
         t0 = time.perf_counter()
-        cases, ledgers, last, auths = _load(ids)
+        cases, ledgers, last, auths = _load(ids, as_of)
         t1 = time.perf_counter()
         found = {c.pk for c in cases}
         done, fallback = [], [pk for pk in ids if pk not in found]

@@ -21,6 +21,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from . import batch
 from . import counting as clocks
 from ..money import ledger
 from ..letters import compose as letters
@@ -161,8 +162,6 @@ CHUNK = 500  # cases a batch takes at once (bounded memory; one lock set per chu
 def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress, per_case=False):
     """Non-dry runs go through the batch engine chunk by chunk; the cases it leaves (or a chunk whose
     bulk write failed) take the per-case path, which isolates each case's failure."""
-    from . import batch
-
     actor = services.system_user()  # once per sweep: its permissions stay cached for every case
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):

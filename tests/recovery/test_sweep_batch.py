@@ -19,7 +19,9 @@ from recovery.document_models import UploadedDocument
 from recovery.letters import compose
 from recovery.models import CaseEvent, Debt, LedgerEntry, Letter, LetterDelivery, RecoveryCase
 from recovery.money import ledger
+from recovery.money import rules as money
 from tests import factories
+from tests.recovery import test_money
 from tests.recovery.test_sweeps import (B, G, P, _print_queue, at_demand, at_first_debt_step,  # noqa: F401
                                         at_notice, build_history, days, histories, run_days, snapshot)
 
@@ -217,3 +219,15 @@ def test_a_second_worker_on_the_same_chunk_finds_the_steps_done():
     second, rest = batch.sweep_chunk(ids, as_of=as_of, dated_by=sweeps.RULE, table=table, actor=actor)
     assert rest == [] and all(not r.steps and r.interest_rows == 0 for r in second)
     assert high_water() == before
+
+
+@settings(max_examples=200, deadline=None)
+@given(principal=test_money.principals, rate=test_money.rates, events=test_money.histories,
+       first=st.integers(0, 400), later=st.integers(0, 200))
+def test_a_schedule_cut_at_an_earlier_date_is_the_schedule_as_of_that_date(principal, rate, events, first, later):
+    """rules.schedule_cut (the batch engine replays a debt once and cuts it for the earlier dates) gives
+    exactly debt_schedule as of the earlier date: rows and balances."""
+    late = test_money.schedule(test_money.on_day(first + later), events=events, principal=principal,
+                               annual_rate=rate)
+    early = test_money.schedule(test_money.on_day(first), events=events, principal=principal, annual_rate=rate)
+    assert money.schedule_cut(late, test_money.on_day(first), principal=principal) == early
