@@ -204,6 +204,11 @@ _RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAu
         models.ForeignKey, models.BooleanField, models.UUIDField)
 
 
+def _text(value, conn):
+    """A text column's value as COPY takes it (a TextChoices member as its value)."""
+    return value if value is None or type(value) is str else str(value)
+
+
 def _insert(model, objs):
     """Insert `objs` (unsaved, in order) and give each its id. PostgreSQL: ids drawn from the table's
     sequence in one query, then COPY; elsewhere Django's bulk_create."""
@@ -216,8 +221,8 @@ def _insert(model, objs):
     meta = model._meta
     fields = list(meta.concrete_fields)
     # DateTimeField is a DateField: aware datetimes go as they are too; text and JSON through Django.
-    prep = [None if isinstance(f, _RAW) and not isinstance(f, models.JSONField) else f.get_db_prep_save
-            for f in fields]
+    prep = [None if isinstance(f, _RAW) else _text if isinstance(f, (models.CharField, models.TextField))
+            else f.get_db_prep_save for f in fields]
     pre_save = [f.pre_save if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) else None
                 for f in fields]
     names = [f.attname for f in fields]
@@ -240,17 +245,26 @@ def _insert(model, objs):
 
 
 def _update(model, objs, names):
-    """UPDATE each of `objs` (by id) to its values of the fields `names` (one executemany)."""
+    """UPDATE each of `objs` (by id) to its values of the fields `names`: PostgreSQL one UPDATE … FROM
+    unnest(arrays); elsewhere one executemany."""
     if not objs:
         return
     conn = transaction.get_connection()
     qn, meta = conn.ops.quote_name, model._meta
     fields = [meta.get_field(name) for name in names]
-    sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-           f"WHERE {qn(meta.pk.column)} = %s")
+    values = [[f.get_db_prep_save(getattr(o, f.attname), conn) for o in objs] for f in fields]
     with conn.cursor() as cur:
-        cur.executemany(sql, [[f.get_db_prep_save(getattr(o, f.attname), conn) for f in fields] + [o.pk]
-                              for o in objs])
+        if conn.vendor == "postgresql":
+            cols = [meta.pk] + fields
+            arrays = ", ".join(f"%s::{f.db_type(conn)}[]" for f in cols)
+            cur.execute(
+                f"UPDATE {qn(meta.db_table)} t SET {', '.join(f'{qn(f.column)} = v.c{i + 1}' for i, f in enumerate(fields))} "
+                f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
+                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
+        else:
+            sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+                   f"WHERE {qn(meta.pk.column)} = %s")
+            cur.executemany(sql, [[v[k] for v in values] + [o.pk] for k, o in enumerate(objs)])
 
 
 def _write(cases_out, debts):

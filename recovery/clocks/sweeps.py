@@ -9,9 +9,12 @@ dates and amounts daily sweeps would have, and a second sweep for the same date 
 Steps are dated by the rule (the ITR on demand + 90, …) unless the operator chooses the run date;
 the letter says which (`content["dated_by"]`).
 
-Each case is processed in its own transaction with its row locked, so several workers can share a
-sweep (chunks of ids) and no case is processed twice: the second worker to reach a case finds its
-steps done.
+A sweep takes its cases in chunks through the batch engine (recovery/clocks/batch.py): the chunk's
+rows locked and loaded at once, each case decided in memory by the same rules (due_step, the guards,
+the money rules), every effect written in bulk. A case the engine does not take (a demand step, a
+ledger to reverse, a refusal, an error) goes through `process_case`: its own transaction with its row
+locked. Either way several workers can share a sweep (chunks of ids) and no case is processed twice:
+the second worker to reach a case finds its steps done. Dry runs take every case through process_case.
 """
 
 import logging

@@ -18,7 +18,9 @@ so a second concurrent run waits for the first one's rollback.
 Then each variant runs on the same data, inside a SAVEPOINT that is rolled back after timing and
 checking, so all three start from the identical state:
 
-  A  the sweep: `sweeps.sweep(as_of=...)` — the real code path (due_case_ids, process_case).
+  A  the sweep: `sweeps.sweep(as_of=...)` — the real code path (due_case_ids, then the batch engine of
+     recovery/clocks/batch.py chunk by chunk; process_case for the cases it leaves). Its phases (load,
+     decide, write) are printed and carried in RESULT as a_phases_s.
   B  a naive loop: for each due case id, load the case and call `services.case_act` for the action
      `sweeps.due_step` names, one step at a time, then assess interest through the as-of date.
   C  hand-written set-based SQL (connection.cursor): the due set, then per round (a case can take two
@@ -40,7 +42,9 @@ date). So interest is done the same way in all three:
 
 After each variant (before its rollback) the command fingerprints what changed — case states and
 dates, new history/event/letter/delivery/ledger rows and the debts' dates, hashed in SQL — and prints
-whether B and C agree with A.
+whether B and C agree with A. The last line is `RESULT {json}`: cases, due, steps, agree, a_s / c_s
+(wall), a_cpu_s / c_cpu_s (this process + its PostgreSQL backend), ratio_a_c, ratio_a_c_cpu, queries,
+peak_rss_mb (ru_maxrss of this process, the build included) and the load average.
 
 Caveats, printed with the figures: the sweep's per-case transactions are savepoints here (the outer
 transaction is the benchmark's), so no per-case COMMIT / WAL flush is paid (about 1.4 ms a commit on
