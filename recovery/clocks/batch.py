@@ -24,7 +24,6 @@ only, and the chunk's rows are locked (blocking, in id order, like process_case'
 are read, so a second worker on the same chunk waits and then finds the steps done.
 """
 
-import copy
 import logging
 import time
 from collections import Counter, defaultdict
@@ -129,11 +128,12 @@ def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
                             schedule=lg.schedule(max(as_of, debt.posted_through)))
     if plan.reverse_from is not None:
         raise Fallback("the ledger must be reversed from an earlier-dated event")
-    rows = ledger.ledger_rows(debt.case_id, plan.new, actor_name)
+    rows = [ledger.ledger_row_values(debt.case_id, r, actor_name) for r in plan.new]
     out.ledger.extend(rows)
     for r, e in zip(plan.new, rows):
         lg.posted.append(ledger._Posted(r.date, r.kind, r.period, r.amount, None))
-        lg.balance = [lg.balance[0] + e.principal, lg.balance[1] + e.interest, lg.balance[2] + e.refund_owed]
+        lg.balance = [lg.balance[0] + e["principal"], lg.balance[1] + e["interest"],
+                      lg.balance[2] + e["refund_owed"]]
     if (plan.as_of, plan.next_due) != (debt.posted_through, debt.next_assessment_date):
         debt.posted_through, debt.next_assessment_date = plan.as_of, plan.next_due
         out.debt_dirty = True
@@ -149,6 +149,7 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
 
     out, steps, actor_name = _Out(), [], actor.get_username()
     fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
+    history_fields = [f.attname for f in RecoveryCase.history.model.tracked_fields]
     while case.state not in CLOSED_STATES:
         step = due_step(case, table)
         if step is None or step.on > as_of:
@@ -182,7 +183,7 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
         services._refresh_deadline(case, table)
         case.updated_at = now
         out.fields |= {name for name in fields if getattr(case, name) != before[name]} | {"updated_at"}
-        out.snapshots.append(copy.copy(case))
+        out.snapshots.append({name: getattr(case, name) for name in history_fields})
         event = CaseEvent(case=case, effective_date=on, actor=actor, actor_name=actor_name, action=step.action,
                           from_state=from_state, to_state=case.state, reason=step.why.strip())
         out.events.append(event)
@@ -244,6 +245,38 @@ def _insert(model, objs):
                 obj._state.adding, obj._state.db = False, conn.alias
 
 
+def _copy(model, rows):
+    """Insert plain rows (attname → value; a column left out takes its default, auto_now_add: now) in
+    order. PostgreSQL: ids from the sequence, then COPY; elsewhere through bulk_create."""
+    if not rows:
+        return
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        model.objects.bulk_create([model(**r) for r in rows], batch_size=500)
+        return
+    meta, now = model._meta, timezone.now()
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    # defaults per row (a uuid4 default differs row by row)
+    default = {f.attname: (lambda: now) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
+               else f.get_default for f in fields if f.attname not in rows[0]}
+    prep = [_text if isinstance(f, (models.CharField, models.TextField)) else
+            None if isinstance(f, _RAW) else f.get_db_prep_save for f in fields]
+    names = [f.attname for f in fields]
+    with conn.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(rows)])
+        ids = sorted(r[0] for r in cur.fetchall())
+        qn = conn.ops.quote_name
+        cols = ", ".join(qn(f.column) for f in [meta.pk] + fields)
+        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
+            for pk, r in zip(ids, rows):
+                values = [pk]
+                for name, pr in zip(names, prep):
+                    value = r[name] if name in r else default[name]()
+                    values.append(pr(value, conn) if pr else value)
+                copy.write_row(values)
+
+
 def _update(model, objs, names):
     """UPDATE each of `objs` (by id) to its values of the fields `names`: PostgreSQL one UPDATE … FROM
     unnest(arrays); elsewhere one executemany."""
@@ -270,7 +303,7 @@ def _update(model, objs, names):
 def _write(cases_out, debts):
     """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
     outs = [out for _, out in cases_out]
-    _insert(LedgerEntry, [r for o in outs for r in o.ledger])
+    _copy(LedgerEntry, [r for o in outs for r in o.ledger])
     _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty], ["posted_through", "next_assessment_date"])
     stepped = [(c, o) for c, o in cases_out if o.snapshots]
     if not stepped:
@@ -280,25 +313,22 @@ def _write(cases_out, debts):
         by_fields[tuple(sorted(o.fields))].append(c)
     for names, group in by_fields.items():
         _update(RecoveryCase, group, names)
-    _insert(RecoveryCase.history.model, _history_rows([s for o in outs for s in o.snapshots]))
+    _copy(RecoveryCase.history.model, _history_rows([s for o in outs for s in o.snapshots]))
     _insert(CaseEvent, [e for o in outs for e in o.events])
     all_letters = [lt for o in outs for lt in o.letters]  # each takes its event's new id
     _insert(Letter, all_letters)
-    _insert(LetterDelivery, [d for lt in all_letters for d in letters.deliveries(lt)])
+    _copy(LetterDelivery, [{"letter_id": lt.pk, **letters.delivery_values(r)}
+                           for lt in all_letters for r in lt.recipients])
 
 
 def _history_rows(snapshots):
-    """The simple-history rows a save of each snapshot writes (HistoryManager.bulk_history_create's rows)."""
-    history = RecoveryCase.history
-    model = history.model
-    rows = []
-    for instance in snapshots:
-        row = model(history_date=timezone.now(), history_user=getattr(
-                        instance, "_history_user", model.get_default_history_user(instance)),
-                    history_change_reason=None, history_type="~",
-                    **{f.attname: getattr(instance, f.attname) for f in model.tracked_fields})
-        rows.append(row)
-    return rows
+    """The simple-history row a save of the case writes, for each snapshot (the case's tracked columns
+    after a step); as HistoricalRecords.post_save: no request, so no user; no change reason."""
+    model = RecoveryCase.history.model
+    now = timezone.now()
+    user = model.get_default_history_user(None)
+    return [{**snap, "history_date": now, "history_user_id": user.pk if user else None,
+             "history_change_reason": None, "history_type": "~"} for snap in snapshots]
 
 
 def sweep_chunk(ids, *, as_of, dated_by, table, actor):

@@ -58,12 +58,15 @@ def representatives(*, case_ids):
             .select_related("holder__external_profile").order_by("id"))
 
 
+def delivery_values(r: dict) -> dict:
+    """The delivery of a letter to one recipient: email when there is an address, else print."""
+    return {"recipient": r["name"], "role": r["role"], "channel": "email" if r.get("email") else "print",
+            "address": r.get("email") or r.get("address") or ""}
+
+
 def deliveries(letter: Letter) -> list[LetterDelivery]:
-    """One unsaved delivery row per recipient of `letter` (email when there is an address, else print)."""
-    return [LetterDelivery(letter=letter, recipient=r["name"], role=r["role"],
-                           channel="email" if r.get("email") else "print",
-                           address=r.get("email") or r.get("address") or "")
-            for r in letter.recipients]
+    """One unsaved delivery row per recipient of `letter`."""
+    return [LetterDelivery(letter=letter, **delivery_values(r)) for r in letter.recipients]
 
 
 def _claims(case):

@@ -139,12 +139,18 @@ def sync_plan(debt: Debt, *, as_of: date, events: list, posted: list, schedule=N
                     next_assessment_date(debt, as_of=as_of, principal=schedule.principal))
 
 
+def ledger_row_values(case_id: int, row: money.LedgerRow, actor_name: str) -> dict:
+    """The columns of the ledger row posting one schedule row (the one place a schedule row becomes a
+    ledger row)."""
+    principal, interest, refund_owed = _deltas(row)
+    return {"case_id": case_id, "kind": row.kind, "entry_date": row.date, "amount": row.amount, "period": row.period,
+            "base": row.base, "note": row.note[:300], "actor_name": actor_name, "principal": principal,
+            "interest": interest, "refund_owed": refund_owed}
+
+
 def ledger_rows(case_id: int, rows, actor_name: str) -> list[LedgerEntry]:
-    """Unsaved LedgerEntry rows for schedule rows (the one place a schedule row becomes a ledger row)."""
-    return [LedgerEntry(case_id=case_id, kind=row.kind, entry_date=row.date, amount=row.amount, period=row.period,
-                        base=row.base, note=row.note[:300], actor_name=actor_name,
-                        **dict(zip(("principal", "interest", "refund_owed"), _deltas(row))))
-            for row in rows]
+    """Unsaved LedgerEntry rows for schedule rows."""
+    return [LedgerEntry(**ledger_row_values(case_id, row, actor_name)) for row in rows]
 
 
 def _sync(debt: Debt, *, as_of: date, actor_name: str) -> money.DebtSchedule:
