@@ -34,6 +34,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ..cases import services
+from .counting import due_step
 from ..cases.guards import why_not
 from ..cases.selectors import Balance
 from ..cases.tracks import CLOSED_STATES
@@ -48,6 +49,16 @@ TIMINGS: Counter = Counter()
 
 # The steps this engine takes (the debt letters, SPEC §3.1-§3.3); the services name their letters.
 DEBT_STEPS = services.DEBT_LETTER_KINDS
+
+
+RULE, RUN_DATE = "rule", "run_date"  # a step dated by its rule's day, or by the sweep's run date
+
+
+@dataclass
+class CaseResult:
+    case_id: int
+    steps: list  # (action, date)
+    interest_rows: int
 
 
 class Fallback(Exception):
@@ -145,8 +156,6 @@ def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
 
 def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
     """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
-    from .sweeps import RULE, CaseResult, due_step
-
     out, steps, actor_name = _Out(), [], actor.get_username()
     fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
     history_fields = [f.attname for f in RecoveryCase.history.model.tracked_fields]

@@ -18,7 +18,6 @@ the second worker to reach a case finds its steps done. Dry runs take every case
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
@@ -32,63 +31,17 @@ from ..cases import services
 from ..errors import CaseActionError
 from ..models import Debt, RecoveryCase, SweepRun
 from ..money.policy import clock_table
-from ..cases.tracks import CLOSED_STATES, State, Track
+from ..cases.tracks import CLOSED_STATES, State
 
 log = logging.getLogger(__name__)
-RULE, RUN_DATE = "rule", "run_date"
+# The rule of the next automatic step lives with the clocks (counting.due_step); the batch engine
+# holds the result type and the dating choices; both are named here as the sweep's callers know them.
+DueStep, due_step = clocks.DueStep, clocks.due_step
+CaseResult, RULE, RUN_DATE = batch.CaseResult, batch.RULE, batch.RUN_DATE
 # The states whose clock runs out into an automatic step (due_step); other due dates (a CPL or a
 # dispute decision the contractor owes) only put the case on the work queue.
 AUTOMATIC_STATES = [State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED, State.DEMAND_ISSUED, State.INTENT_TO_REFER_ISSUED,
                     State.REFERRAL_NOTICE_ISSUED]
-
-
-@dataclass(frozen=True)
-class DueStep:
-    action: str
-    on: date  # the date the rule fixes
-    why: str
-
-
-def due_step(case: RecoveryCase, table: clocks.ClockTable) -> DueStep | None:
-    """The next automatic step of `case` and the day the rule puts it on (None: nothing automatic).
-
-    SPEC §3.1-§3.3: an unanswered CPN → demand on day 31; an unanswered GHP payment notice →
-    demand on day 46; the ITR on day 90 (GHP: 120) after the demand; the plan's referral notice on
-    day 61; Treasury referral 61 days after the ITR (plan: day 121 after the demand) — unless the
-    debt is paid. Appeals, waivers, challenges and holds are states with no automatic step, so they
-    block referral (interest is assessed separately and does not stop).
-    """
-    t, s = case.track, case.state
-    if s == State.CPN_ISSUED and not case.response_date:
-        return DueStep("issue_demand", clocks.consequence_day(case.cpn_date, table.days(t, "cpn_response", case.cpn_date)),
-                       "CPN unanswered: automatic demand with no reduction")
-    if s == State.PAYMENT_NOTICE_ISSUED and not case.response_date:
-        start = case.payment_notice_date
-        return DueStep("issue_demand", clocks.consequence_day(start, table.days(t, "payment_notice_response", start)),
-                       "Payment notice unanswered: demand")
-    if s == State.DEMAND_ISSUED and t == Track.PLAN:
-        return DueStep("issue_referral_notice",
-                       clocks.consequence_day(case.demand_date, table.days(t, "referral_notice", case.demand_date)),
-                       "Debt unresolved after 60 days: referral notice")
-    if s == State.DEMAND_ISSUED:
-        return DueStep("issue_itr", clocks.sent_on_day(case.demand_date, table.days(t, "itr", case.demand_date)),
-                       "Debt unresolved: intent to refer")
-    if s == State.INTENT_TO_REFER_ISSUED:
-        return DueStep("refer_to_treasury",
-                       clocks.consequence_day(case.itr_date, table.days(t, "treasury_after_itr", case.itr_date)),
-                       "Unresolved 60 days after the ITR: Treasury referral")
-    if s == State.REFERRAL_NOTICE_ISSUED:
-        return DueStep("refer_to_treasury",
-                       clocks.plan_treasury_day(table, case.demand_date, case.referral_notice_date),
-                       "Appeal window passed, debt unresolved: Treasury referral")
-    return None
-
-
-@dataclass
-class CaseResult:
-    case_id: int
-    steps: list  # (action, date)
-    interest_rows: int
 
 
 def process_case(case_id: int, *, as_of: date, dated_by: str = RULE, dry_run: bool = False,
