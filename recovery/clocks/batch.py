@@ -24,6 +24,7 @@ only, and the chunk's rows are locked (blocking, in id order, like process_case'
 are read, so a second worker on the same chunk waits and then finds the steps done.
 """
 
+import functools
 import logging
 import time
 from collections import Counter, defaultdict
@@ -154,11 +155,17 @@ def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
     return rows
 
 
+@functools.cache
+def _history_fields():
+    """The columns simple-history copies from the case (RecoveryCase.history builds a manager per access)."""
+    return [f.attname for f in RecoveryCase.history.model.tracked_fields]
+
+
 def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
     """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
     out, steps, actor_name = _Out(), [], actor.get_username()
     fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
-    history_fields = [f.attname for f in RecoveryCase.history.model.tracked_fields]
+    history_fields = _history_fields()
     while case.state not in CLOSED_STATES:
         step = due_step(case, table)
         if step is None or step.on > as_of:
