@@ -181,8 +181,8 @@ class Command(BaseCommand):
                 raise _Rollback
         except _Rollback:
             pass
-        self._report(cases, results)
         self.stdout.write("(benchmark data rolled back)")
+        self._report(cases, results)  # ends with the RESULT line
         self.results = results  # for the smoke test
 
     # --- build ----------------------------------------------------------------------------------
