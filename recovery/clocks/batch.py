@@ -222,6 +222,13 @@ _RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAu
         models.ForeignKey, models.BooleanField, models.UUIDField)
 
 
+def _prep(f):
+    """How a value of field `f` goes to PostgreSQL: as it is (None), as text, or through Django."""
+    if isinstance(f, (models.CharField, models.TextField)):
+        return _text
+    return None if isinstance(f, _RAW) else f.get_db_prep_save
+
+
 def _text(value, conn):
     """A text column's value as COPY takes it (a TextChoices member as its value)."""
     return value if value is None or type(value) is str else str(value)
@@ -239,8 +246,7 @@ def _insert(model, objs):
     meta = model._meta
     fields = list(meta.concrete_fields)
     # DateTimeField is a DateField: aware datetimes go as they are too; text and JSON through Django.
-    prep = [None if isinstance(f, _RAW) else _text if isinstance(f, (models.CharField, models.TextField))
-            else f.get_db_prep_save for f in fields]
+    prep = [_prep(f) for f in fields]
     pre_save = [f.pre_save if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) else None
                 for f in fields]
     names = [f.attname for f in fields]
@@ -276,8 +282,7 @@ def _copy(model, rows):
     # defaults per row (a uuid4 default differs row by row)
     default = {f.attname: (lambda: now) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
                else f.get_default for f in fields if f.attname not in rows[0]}
-    prep = [_text if isinstance(f, (models.CharField, models.TextField)) else
-            None if isinstance(f, _RAW) else f.get_db_prep_save for f in fields]
+    prep = [_prep(f) for f in fields]
     names = [f.attname for f in fields]
     with conn.cursor() as cur:
         cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -302,7 +307,12 @@ def _update(model, objs, names):
     conn = transaction.get_connection()
     qn, meta = conn.ops.quote_name, model._meta
     fields = [meta.get_field(name) for name in names]
-    values = [[f.get_db_prep_save(getattr(o, f.attname), conn) for o in objs] for f in fields]
+    values = []
+    for f in fields:
+        pr = _prep(f)
+        values.append([pr(getattr(o, f.attname), conn) if pr else getattr(o, f.attname) for o in objs]
+                      if conn.vendor == "postgresql" else
+                      [f.get_db_prep_save(getattr(o, f.attname), conn) for o in objs])
     with conn.cursor() as cur:
         if conn.vendor == "postgresql":
             cols = [meta.pk] + fields
