@@ -23,6 +23,10 @@ def _settlement(case):
 def _balance(case):
     from .selectors import debt_balance
 
+    preloaded = getattr(case, "_ledger_balance", None)  # the sweep's batch engine holds the ledger in memory
+    if preloaded is not None:
+        return preloaded
+
     return debt_balance(case=case)
 
 

@@ -141,9 +141,9 @@ class Step:
     letter_extra: dict | None = None
 
 
-def _refresh_deadline(case):
+def _refresh_deadline(case, table=None):
     dispute = pending_dispute(case=case) if case.state == State.DISPUTE_PENDING else None
-    deadline = clocks.next_deadline(case, table=clock_table(),
+    deadline = clocks.next_deadline(case, table=table or clock_table(),
                                     dispute_received=dispute.received_date if dispute else None)
     case.next_due_date = deadline.due if deadline else None
     case.next_due_reason = deadline.reason if deadline else ""
@@ -348,9 +348,9 @@ def _issue_demand(case, *, actor, on, reason):
     )
 
 
-def _referral_date(case, action, on):
+def _referral_date(case, action, on, table=None):
     """The Treasury referral date a notice announces (SPEC §6: ITR shows 'the referral date')."""
-    table = clock_table()
+    table = table or clock_table()
     if action == "issue_itr":
         return clocks.consequence_day(on, table.days(case.track, "treasury_after_itr", on))
     if action == "issue_referral_notice":
@@ -424,6 +424,9 @@ def _put_on_hold(case, *, actor, on, reason):
     _perform(case, Step("put_on_hold", {"reason": reason}), actor=actor, on=on, reason=reason)
 
 
+# The steps that state the debt on their letter (the sweep's batch engine takes these in bulk).
+DEBT_LETTER_KINDS = {"issue_itr": K.ITR, "issue_referral_notice": K.REFERRAL_NOTICE,
+                     "refer_to_treasury": K.TREASURY_REFERRAL}
 ACTIONS = {
     "post_occurrence": _post_occurrence,
     "issue_rar": _simple("issue_rar", K.RAR),
@@ -435,9 +438,7 @@ ACTIONS = {
     "report_settlement": _report_settlement,
     "issue_payment_notice": _simple("issue_payment_notice", K.PAYMENT_NOTICE),
     "issue_demand": _issue_demand,
-    "issue_itr": _debt_letter("issue_itr", K.ITR),
-    "issue_referral_notice": _debt_letter("issue_referral_notice", K.REFERRAL_NOTICE),
-    "refer_to_treasury": _debt_letter("refer_to_treasury", K.TREASURY_REFERRAL),
+    **{action: _debt_letter(action, kind) for action, kind in DEBT_LETTER_KINDS.items()},
     "file_appeal": _file_review("file_appeal"),
     "file_waiver": _file_review("file_waiver"),
     "file_challenge": _file_review("file_challenge"),

@@ -115,3 +115,45 @@ def next_deadline(case, *, table: ClockTable, dispute_received: date | None = No
     if state == S.REFERRAL_NOTICE_ISSUED and case.demand_date:
         return Deadline(plan_treasury_day(table, case.demand_date, case.referral_notice_date), "Treasury referral due")
     return None
+
+
+@dataclass(frozen=True)
+class DueStep:
+    action: str
+    on: date  # the date the rule fixes
+    why: str
+
+
+def due_step(case, table: ClockTable) -> DueStep | None:
+    """The next automatic step of `case` and the day the rule puts it on (None: nothing automatic).
+
+    SPEC §3.1-§3.3: an unanswered CPN → demand on day 31; an unanswered GHP payment notice →
+    demand on day 46; the ITR on day 90 (GHP: 120) after the demand; the plan's referral notice on
+    day 61; Treasury referral 61 days after the ITR (plan: day 121 after the demand) — unless the
+    debt is paid. Appeals, waivers, challenges and holds are states with no automatic step, so they
+    block referral (interest is assessed separately and does not stop).
+    """
+    t, s = case.track, case.state
+    if s == S.CPN_ISSUED and not case.response_date:
+        return DueStep("issue_demand", consequence_day(case.cpn_date, table.days(t, "cpn_response", case.cpn_date)),
+                       "CPN unanswered: automatic demand with no reduction")
+    if s == S.PAYMENT_NOTICE_ISSUED and not case.response_date:
+        start = case.payment_notice_date
+        return DueStep("issue_demand", consequence_day(start, table.days(t, "payment_notice_response", start)),
+                       "Payment notice unanswered: demand")
+    if s == S.DEMAND_ISSUED and t == Track.PLAN:
+        return DueStep("issue_referral_notice",
+                       consequence_day(case.demand_date, table.days(t, "referral_notice", case.demand_date)),
+                       "Debt unresolved after 60 days: referral notice")
+    if s == S.DEMAND_ISSUED:
+        return DueStep("issue_itr", sent_on_day(case.demand_date, table.days(t, "itr", case.demand_date)),
+                       "Debt unresolved: intent to refer")
+    if s == S.INTENT_TO_REFER_ISSUED:
+        return DueStep("refer_to_treasury",
+                       consequence_day(case.itr_date, table.days(t, "treasury_after_itr", case.itr_date)),
+                       "Unresolved 60 days after the ITR: Treasury referral")
+    if s == S.REFERRAL_NOTICE_ISSUED:
+        return DueStep("refer_to_treasury",
+                       plan_treasury_day(table, case.demand_date, case.referral_notice_date),
+                       "Appeal window passed, debt unresolved: Treasury referral")
+    return None

@@ -9,18 +9,21 @@ dates and amounts daily sweeps would have, and a second sweep for the same date 
 Steps are dated by the rule (the ITR on demand + 90, …) unless the operator chooses the run date;
 the letter says which (`content["dated_by"]`).
 
-Each case is processed in its own transaction with its row locked, so several workers can share a
-sweep (chunks of ids) and no case is processed twice: the second worker to reach a case finds its
-steps done.
+A sweep takes its cases in chunks through the batch engine (recovery/clocks/batch.py): the chunk's
+rows locked and loaded at once, each case decided in memory by the same rules (due_step, the guards,
+the money rules), every effect written in bulk. A case the engine does not take (a demand step, a
+ledger to reverse, a refusal, an error) goes through `process_case`: its own transaction with its row
+locked. Either way several workers can share a sweep (chunks of ids) and no case is processed twice:
+the second worker to reach a case finds its steps done. Dry runs take every case through process_case.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
+from . import batch
 from . import counting as clocks
 from ..money import ledger
 from ..letters import compose as letters
@@ -28,70 +31,24 @@ from ..cases import services
 from ..errors import CaseActionError
 from ..models import Debt, RecoveryCase, SweepRun
 from ..money.policy import clock_table
-from ..cases.tracks import CLOSED_STATES, State, Track
+from ..cases.tracks import CLOSED_STATES, State
 
 log = logging.getLogger(__name__)
-RULE, RUN_DATE = "rule", "run_date"
+# The rule of the next automatic step lives with the clocks (counting.due_step); the batch engine
+# holds the result type and the dating choices; both are named here as the sweep's callers know them.
+DueStep, due_step = clocks.DueStep, clocks.due_step
+CaseResult, RULE, RUN_DATE = batch.CaseResult, batch.RULE, batch.RUN_DATE
 # The states whose clock runs out into an automatic step (due_step); other due dates (a CPL or a
 # dispute decision the contractor owes) only put the case on the work queue.
 AUTOMATIC_STATES = [State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED, State.DEMAND_ISSUED, State.INTENT_TO_REFER_ISSUED,
                     State.REFERRAL_NOTICE_ISSUED]
 
 
-@dataclass(frozen=True)
-class DueStep:
-    action: str
-    on: date  # the date the rule fixes
-    why: str
-
-
-def due_step(case: RecoveryCase, table: clocks.ClockTable) -> DueStep | None:
-    """The next automatic step of `case` and the day the rule puts it on (None: nothing automatic).
-
-    SPEC §3.1-§3.3: an unanswered CPN → demand on day 31; an unanswered GHP payment notice →
-    demand on day 46; the ITR on day 90 (GHP: 120) after the demand; the plan's referral notice on
-    day 61; Treasury referral 61 days after the ITR (plan: day 121 after the demand) — unless the
-    debt is paid. Appeals, waivers, challenges and holds are states with no automatic step, so they
-    block referral (interest is assessed separately and does not stop).
-    """
-    t, s = case.track, case.state
-    if s == State.CPN_ISSUED and not case.response_date:
-        return DueStep("issue_demand", clocks.consequence_day(case.cpn_date, table.days(t, "cpn_response", case.cpn_date)),
-                       "CPN unanswered: automatic demand with no reduction")
-    if s == State.PAYMENT_NOTICE_ISSUED and not case.response_date:
-        start = case.payment_notice_date
-        return DueStep("issue_demand", clocks.consequence_day(start, table.days(t, "payment_notice_response", start)),
-                       "Payment notice unanswered: demand")
-    if s == State.DEMAND_ISSUED and t == Track.PLAN:
-        return DueStep("issue_referral_notice",
-                       clocks.consequence_day(case.demand_date, table.days(t, "referral_notice", case.demand_date)),
-                       "Debt unresolved after 60 days: referral notice")
-    if s == State.DEMAND_ISSUED:
-        return DueStep("issue_itr", clocks.sent_on_day(case.demand_date, table.days(t, "itr", case.demand_date)),
-                       "Debt unresolved: intent to refer")
-    if s == State.INTENT_TO_REFER_ISSUED:
-        return DueStep("refer_to_treasury",
-                       clocks.consequence_day(case.itr_date, table.days(t, "treasury_after_itr", case.itr_date)),
-                       "Unresolved 60 days after the ITR: Treasury referral")
-    if s == State.REFERRAL_NOTICE_ISSUED:
-        return DueStep("refer_to_treasury",
-                       clocks.plan_treasury_day(table, case.demand_date, case.referral_notice_date),
-                       "Appeal window passed, debt unresolved: Treasury referral")
-    return None
-
-
-@dataclass
-class CaseResult:
-    case_id: int
-    steps: list  # (action, date)
-    interest_rows: int
-
-
 def process_case(case_id: int, *, as_of: date, dated_by: str = RULE, dry_run: bool = False,
-                 table: clocks.ClockTable | None = None) -> CaseResult:
+                 table: clocks.ClockTable | None = None, actor=None) -> CaseResult:
     """Bring one case up to `as_of`: every due step in date order, then interest through `as_of`."""
     table = table or clock_table()
-    actor = services.system_user()
+    actor = actor or services.system_user()
     result = CaseResult(case_id, [], 0)
     with transaction.atomic():
         case = RecoveryCase.objects.select_for_update().select_related("beneficiary").get(pk=case_id)
@@ -131,8 +88,10 @@ def due_case_ids(*, as_of: date) -> list[int]:
     return sorted(set(steps) | set(interest))
 
 
-def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None, progress=None) -> list[CaseResult]:
-    """Process every due case (or the given ids) one by one; a case that fails is logged and left for
+def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None, progress=None,
+          per_case: bool = False) -> list[CaseResult]:
+    """Process every due case (or the given ids): chunk by chunk through the batch engine (`per_case`:
+    one by one through process_case, as dry runs always are); a case that fails is logged and left for
     the next sweep, the others go on."""
     if not dry_run and as_of > services.today():
         raise CaseActionError("A sweep cannot act for a day that has not come; use a dry run to look ahead.",
@@ -144,7 +103,7 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
     token = letters.kick_relay.set(False)  # the caller relays once at the end (tasks.sweep_chunk)
     try:
         _sweep_ids(ids, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table, results=results,
-                   progress=progress)
+                   progress=progress, per_case=per_case)
     finally:
         letters.kick_relay.reset(token)
     SweepRun.objects.create(started_at=started, finished_at=timezone.now(), as_of=as_of, cases=len(ids),
@@ -153,13 +112,33 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
     return results
 
 
-def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress):
-    for case_id in ids:
-        try:
-            results.append(process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run, table=table))
-        except CaseActionError as exc:
-            log.warning("case %s: %s", case_id, exc.message)
-        except Exception:  # noqa: BLE001 — one case's failure (rolled back whole) must not stop the others
-            log.exception("case %s failed; it stays due for the next sweep", case_id)
+CHUNK = 500  # cases a batch takes at once (bounded memory; one lock set per chunk)
+
+
+def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress, per_case=False):
+    """Non-dry runs go through the batch engine chunk by chunk; the cases it leaves (or a chunk whose
+    bulk write failed) take the per-case path, which isolates each case's failure."""
+    actor = services.system_user()  # once per sweep: its permissions stay cached for every case
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        if dry_run or per_case:
+            done, rest = [], chunk
+        else:
+            try:
+                done, rest = batch.sweep_chunk(chunk, as_of=as_of, dated_by=dated_by, table=table, actor=actor)
+            except Exception:  # noqa: BLE001 — the chunk's writes rolled back whole: each case on its own
+                log.exception("batch of %s cases failed; taking them one by one", len(chunk))
+                done, rest = [], chunk
+        by_id = {r.case_id: r for r in done}
+        for case_id in rest:
+            try:
+                by_id[case_id] = process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run,
+                                              table=table, actor=actor)
+            except CaseActionError as exc:
+                log.warning("case %s: %s", case_id, exc.message)
+            except Exception:  # noqa: BLE001 — one case's failure (rolled back whole) must not stop the others
+                log.exception("case %s failed; it stays due for the next sweep", case_id)
+        results.extend(by_id[case_id] for case_id in chunk if case_id in by_id)
         if progress:
-            progress(1)
+            progress(len(chunk))

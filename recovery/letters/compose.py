@@ -16,11 +16,12 @@ extra_content: ContextVar[dict] = ContextVar("extra_content", default={})
 kick_relay: ContextVar[bool] = ContextVar("kick_relay", default=True)
 
 
-def recipients(case: RecoveryCase, on=None) -> list[dict]:
+def recipients(case: RecoveryCase, on=None, auths=None) -> list[dict]:
     """Who a letter goes to (SPEC §6): beneficiary-track letters to the beneficiary; plan-track letters
     to the plan or insurer recovered from, with a copy to the beneficiary on the NGHP plan track (CMS
     recovery process §2); and on every track each representative holding a verified POR or a CTR
-    unexpired on the letter's date (SPEC §8)."""
+    unexpired on the letter's date (SPEC §8). `auths`: the case's verified POR/CTR authorisations by id,
+    when the caller (the sweep's batch engine) has loaded them already."""
     from beneficiaries.models import Authorisation
 
     bene = case.beneficiary
@@ -31,9 +32,8 @@ def recipients(case: RecoveryCase, on=None) -> list[dict]:
         payer = case.debtor_payer
         payer_row = {"role": "debtor", "name": payer.name, "address": payer.address, "email": payer.email}
         rows = [payer_row, bene_row] if case.track == Track.PLAN else [payer_row]
-    auths = (Authorisation.objects.filter(case=case, status=Authorisation.Status.VERIFIED,
-                                          kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR])
-             .select_related("holder__external_profile").order_by("id"))
+    if auths is None:
+        auths = representatives(case_ids=[case.pk])
     seen = set()
     for auth in auths:
         if auth.kind == Authorisation.Kind.CTR and on and auth.ctr_end_date and auth.ctr_end_date < on:
@@ -47,6 +47,26 @@ def recipients(case: RecoveryCase, on=None) -> list[dict]:
                      "name": holder.get_full_name() or holder.get_username(),
                      "address": profile.organisation if profile else "", "email": holder.email})
     return rows
+
+
+def representatives(*, case_ids):
+    """The verified POR/CTR authorisations of these cases, by id (a letter's representative recipients)."""
+    from beneficiaries.models import Authorisation
+
+    return (Authorisation.objects.filter(case_id__in=case_ids, status=Authorisation.Status.VERIFIED,
+                                         kind__in=[Authorisation.Kind.POR, Authorisation.Kind.CTR])
+            .select_related("holder__external_profile").order_by("id"))
+
+
+def delivery_values(r: dict) -> dict:
+    """The delivery of a letter to one recipient: email when there is an address, else print."""
+    return {"recipient": r["name"], "role": r["role"], "channel": "email" if r.get("email") else "print",
+            "address": r.get("email") or r.get("address") or ""}
+
+
+def deliveries(letter: Letter) -> list[LetterDelivery]:
+    """One unsaved delivery row per recipient of `letter`."""
+    return [LetterDelivery(letter=letter, **delivery_values(r)) for r in letter.recipients]
 
 
 def _claims(case):
@@ -88,21 +108,17 @@ def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
     return base
 
 
+def letter_for(case: RecoveryCase, kind: str, *, on, event, amount=None, auths=None, **extra) -> Letter:
+    """The letter a step issues, unsaved (`issue` saves it; the sweep's batch engine bulk-inserts it)."""
+    return Letter(case=case, kind=kind, letter_date=on, amount=amount, event=event,
+                  recipients=recipients(case, on, auths),
+                  content={**content(case, kind, on, **extra), **extra_content.get()})
+
+
 def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> Letter:
-    letter = Letter.objects.create(
-        case=case, kind=kind, letter_date=on, amount=amount, event=event,
-        recipients=recipients(case, on), content={**content(case, kind, on, **extra), **extra_content.get()},
-    )
+    letter = letter_for(case, kind, on=on, event=event, amount=amount, **extra)
+    letter.save()
     if kick_relay.get():  # the relay is asked for after commit (recovery/clocks/tasks.py listens)
         letter_written.send(sender=Letter, letter=letter)
-    LetterDelivery.objects.bulk_create(
-        LetterDelivery(
-            letter=letter,
-            recipient=r["name"],
-            role=r["role"],
-            channel="email" if r.get("email") else "print",
-            address=r.get("email") or r.get("address") or "",
-        )
-        for r in letter.recipients
-    )
+    LetterDelivery.objects.bulk_create(deliveries(letter))
     return letter

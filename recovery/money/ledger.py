@@ -101,15 +101,6 @@ def _deltas(row: money.LedgerRow) -> tuple[Decimal, Decimal, Decimal]:
     return -row.to_principal, -row.to_interest, row.to_refund  # payment, adjustment
 
 
-def _post_rows(case, rows, actor_name):
-    LedgerEntry.objects.bulk_create([
-        LedgerEntry(case=case, kind=row.kind, entry_date=row.date, amount=row.amount, period=row.period,
-                    base=row.base, note=row.note[:300], actor_name=actor_name,
-                    **dict(zip(("principal", "interest", "refund_owed"), _deltas(row))))
-        for row in rows
-    ])
-
-
 def _reverse(case, posted: list[_Posted], actor_name, why):
     for p in reversed(posted):
         e = p.entry
@@ -120,18 +111,57 @@ def _reverse(case, posted: list[_Posted], actor_name, why):
         )
 
 
+@dataclass(frozen=True)
+class SyncPlan:
+    """What assessing a debt as of a date does, worked out before anything is written (pure)."""
+
+    as_of: date
+    schedule: money.DebtSchedule
+    reverse_from: int | None  # posted[reverse_from:] are reversed first (an earlier-dated event), or None
+    new: tuple  # the schedule rows to post
+    next_due: date | None
+
+
+def sync_plan(debt: Debt, *, as_of: date, events: list, posted: list, schedule=None) -> SyncPlan:
+    """The one rule of an assessment (SPEC §5.5): the schedule as of max(`as_of`, posted_through) from
+    the debt's terms and `events`; the rows `posted` lacks (reversing from the first that diverged);
+    the next assessment date. Used by `_sync` and by the sweep's batch engine (data preloaded; it may
+    pass the schedule as of max(`as_of`, posted_through) it already computed from the same events)."""
+    as_of = max(as_of, debt.posted_through)
+    schedule = schedule or money.debt_schedule(
+        principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date, as_of=as_of,
+        events=events, year_days=debt.year_days, period_days=debt.period_days, grace_days=debt.grace_days)
+    try:
+        new, reverse_from = money.rows_to_append(posted=posted, schedule=schedule), None
+    except money.ScheduleDivergedError as diverged:
+        new, reverse_from = schedule.rows[diverged.index:], diverged.index
+    return SyncPlan(as_of, schedule, reverse_from, tuple(new),
+                    next_assessment_date(debt, as_of=as_of, principal=schedule.principal))
+
+
+def ledger_row_values(case_id: int, row: money.LedgerRow, actor_name: str) -> dict:
+    """The columns of the ledger row posting one schedule row (the one place a schedule row becomes a
+    ledger row)."""
+    principal, interest, refund_owed = _deltas(row)
+    return {"case_id": case_id, "kind": row.kind, "entry_date": row.date, "amount": row.amount, "period": row.period,
+            "base": row.base, "note": row.note[:300], "actor_name": actor_name, "principal": principal,
+            "interest": interest, "refund_owed": refund_owed}
+
+
+def ledger_rows(case_id: int, rows, actor_name: str) -> list[LedgerEntry]:
+    """Unsaved LedgerEntry rows for schedule rows."""
+    return [LedgerEntry(**ledger_row_values(case_id, row, actor_name)) for row in rows]
+
+
 def _sync(debt: Debt, *, as_of: date, actor_name: str) -> money.DebtSchedule:
     """Post what the schedule as of `as_of` has and the ledger lacks. The caller holds the debt's lock."""
-    as_of = max(as_of, debt.posted_through)
-    schedule = schedule_for(debt, as_of=as_of)
     posted = _posted(debt.case)
-    try:
-        new = money.rows_to_append(posted=posted, schedule=schedule)
-    except money.ScheduleDivergedError as diverged:
-        _reverse(debt.case, posted[diverged.index:], actor_name, "an earlier-dated event changed the schedule")
-        new = schedule.rows[diverged.index:]
-    _post_rows(debt.case, new, actor_name)
-    next_due = next_assessment_date(debt, as_of=as_of, principal=schedule.principal)
+    plan = sync_plan(debt, as_of=as_of, events=_money_events(debt), posted=posted)
+    schedule, as_of = plan.schedule, plan.as_of
+    if plan.reverse_from is not None:
+        _reverse(debt.case, posted[plan.reverse_from:], actor_name, "an earlier-dated event changed the schedule")
+    LedgerEntry.objects.bulk_create(ledger_rows(debt.case_id, plan.new, actor_name))
+    next_due = plan.next_due
     if (as_of, next_due) != (debt.posted_through, debt.next_assessment_date):
         debt.posted_through, debt.next_assessment_date = as_of, next_due
         debt.save(update_fields=["posted_through", "next_assessment_date"])

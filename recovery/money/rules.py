@@ -991,6 +991,24 @@ def debt_schedule(
     )
 
 
+def schedule_cut(schedule: DebtSchedule, as_of: datetime.date, *, principal: Decimal) -> DebtSchedule:
+    """``debt_schedule`` as of an earlier ``as_of`` (not before the demand date), cut from ``schedule``
+    — computed from the same terms and events as of a later date — instead of replayed: events after a
+    date are ignored, so the earlier schedule is the later one's rows dated through ``as_of``, and its
+    balances are those after the last of them (the demanded ``principal`` when there is none).
+    Saves a replay when one debt is asked about on several dates (the sweep's batch engine)."""
+    if as_of > schedule.as_of:
+        raise ValueError(f"cannot cut a schedule as of {schedule.as_of} at a later date {as_of}")
+    n = len(schedule.rows)
+    while n and schedule.rows[n - 1].date > as_of:
+        n -= 1
+    rows = schedule.rows[:n]
+    if rows:
+        last = rows[-1]
+        return DebtSchedule(as_of, rows, last.principal_after, last.interest_after, last.refund_owed_after)
+    return DebtSchedule(as_of, rows, _money("principal", principal), ZERO, ZERO)
+
+
 def rows_to_append(*, posted: Sequence, schedule: DebtSchedule) -> tuple[LedgerRow, ...]:
     """SPEC §5.5 (append-only ledger): the rows of a fresh ``schedule`` that are not posted yet.
 

@@ -2,6 +2,7 @@
 loop and the set-based SQL must make exactly the same changes (states, dates, history, letters,
 deliveries, interest rows, debts), and nothing must be left behind."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -29,5 +30,11 @@ def test_the_three_variants_make_the_same_changes(interest):
     else:
         assert a["check"]["ledger rows"][0] == 0
     assert "ratio A/C" in out.getvalue()
+    last = out.getvalue().strip().splitlines()[-1]
+    assert last.startswith("RESULT ")
+    result = json.loads(last[len("RESULT "):])
+    assert {"cases", "due", "a_s", "c_s", "ratio_a_c", "agree", "peak_rss_mb"} <= set(result)
+    assert result["cases"] == 60 and result["due"] == a["due"] and result["agree"] is True
+    assert result["peak_rss_mb"] > 0
     assert not RecoveryCase.objects.filter(number__startswith="29").exists()  # rolled back
     assert not Letter.objects.exists()

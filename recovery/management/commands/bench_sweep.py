@@ -18,7 +18,9 @@ so a second concurrent run waits for the first one's rollback.
 Then each variant runs on the same data, inside a SAVEPOINT that is rolled back after timing and
 checking, so all three start from the identical state:
 
-  A  the sweep: `sweeps.sweep(as_of=...)` — the real code path (due_case_ids, process_case).
+  A  the sweep: `sweeps.sweep(as_of=...)` — the real code path (due_case_ids, then the batch engine of
+     recovery/clocks/batch.py chunk by chunk; process_case for the cases it leaves). Its phases (load,
+     decide, write) are printed and carried in RESULT as a_phases_s.
   B  a naive loop: for each due case id, load the case and call `services.case_act` for the action
      `sweeps.due_step` names, one step at a time, then assess interest through the as-of date.
   C  hand-written set-based SQL (connection.cursor): the due set, then per round (a case can take two
@@ -40,7 +42,9 @@ date). So interest is done the same way in all three:
 
 After each variant (before its rollback) the command fingerprints what changed — case states and
 dates, new history/event/letter/delivery/ledger rows and the debts' dates, hashed in SQL — and prints
-whether B and C agree with A.
+whether B and C agree with A. The last line is `RESULT {json}`: cases, due, steps, agree, a_s / c_s
+(wall), a_cpu_s / c_cpu_s (this process + its PostgreSQL backend), ratio_a_c, ratio_a_c_cpu, queries,
+peak_rss_mb (ru_maxrss of this process, the build included) and the load average.
 
 Caveats, printed with the figures: the sweep's per-case transactions are savepoints here (the outer
 transaction is the benchmark's), so no per-case COMMIT / WAL flush is paid (about 1.4 ms a commit on
@@ -50,9 +54,11 @@ production. Later variants also run on tables holding the earlier variants' dead
 
 import cProfile
 import io
+import json
 import os
 import pstats
 import random
+import resource
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -175,8 +181,8 @@ class Command(BaseCommand):
                 raise _Rollback
         except _Rollback:
             pass
-        self._report(cases, results)
         self.stdout.write("(benchmark data rolled back)")
+        self._report(cases, results)  # ends with the RESULT line
         self.results = results  # for the smoke test
 
     # --- build ----------------------------------------------------------------------------------
@@ -376,6 +382,10 @@ class Command(BaseCommand):
                     out["cpu_py"], pg1 = time.process_time() - py0, _backend_cpu(backend)
                     out["cpu_pg"] = pg1 - pg0 if pg0 is not None and pg1 is not None else None
                 out["queries"] = queries[0]
+                with connection.cursor() as cur:  # fresh statistics, or the fingerprint's joins take minutes at 100k
+                    for t in ("recovery_letter", "recovery_letterdelivery", "recovery_caseevent",
+                              "recovery_ledgerentry", "recovery_historicalrecoverycase"):
+                        cur.execute(f"ANALYZE {t}")
                 out["check"] = self._fingerprint()
                 if prof:
                     self._print_profile(prof)
@@ -387,7 +397,12 @@ class Command(BaseCommand):
         return out
 
     def _sweep(self):
+        from recovery.clocks import batch
+
+        batch.TIMINGS.clear()
         results = sweeps.sweep(as_of=self.as_of)
+        self.phases = {k: round(v, 3) for k, v in batch.TIMINGS.items()}
+        self.stdout.write(f"  A's batch engine phases (wall s): {self.phases}")
         return sum(len(r.steps) for r in results), len(results)
 
     def _naive(self):
@@ -736,3 +751,19 @@ class Command(BaseCommand):
                           "outbox relay is kicked after commit; later variants also see the earlier ones' dead rows. CPU = this process + its PostgreSQL backend (read from /proc; '?' when the "
                           "server is elsewhere): steadier than wall time on a busy machine. Order run: " + "".join(results))
         self.stdout.write(f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.")
+        summary = {"cases": n, "due": ref["due"], "steps": ref["steps"], "agree": all(
+            r["check"] == ref["check"] and r["steps"] == ref["steps"] for r in results.values())}
+        for v, r in results.items():
+            summary[f"{v.lower()}_s"] = round(r["seconds"], 3)
+            summary[f"{v.lower()}_queries"] = r["queries"]
+            if r["cpu_pg"] is not None:
+                summary[f"{v.lower()}_cpu_s"] = round(r["cpu_py"] + r["cpu_pg"], 3)
+        if "A" in results and "C" in results:
+            summary["ratio_a_c"] = round(results["A"]["seconds"] / max(results["C"]["seconds"], 1e-6), 2)
+            if "a_cpu_s" in summary and "c_cpu_s" in summary:
+                summary["ratio_a_c_cpu"] = round(summary["a_cpu_s"] / max(summary["c_cpu_s"], 1e-6), 2)
+        if getattr(self, "phases", None):
+            summary["a_phases_s"] = self.phases
+        summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        summary["load"] = round(os.getloadavg()[0], 2)
+        self.stdout.write("RESULT " + json.dumps(summary))

@@ -1,0 +1,393 @@
+"""The sweep's batch engine (SPEC §4 scheduled jobs, §10 performance).
+
+`sweeps.process_case` takes one case at a time through the services: ~48 queries a due case. This
+engine takes a chunk of due cases at once:
+
+1. load: the chunk's cases (locked, ordered by id), their debts (locked), the debts' events, their
+   ledger rows, the date of each case's last step and the representatives the letters go to — a few
+   queries for the whole chunk;
+2. decide: each case's steps in memory with the same rules the per-case path uses — `sweeps.due_step`,
+   `guards.why_not` (fed the ledger balance held in memory), the case machine's transitions,
+   `clocks.next_deadline`, `ledger.sync_plan` / `money.debt_schedule`, `letters.letter_for`; nothing
+   of SPEC is restated here, this module only orders the calls and buffers the writes;
+3. write: every effect of the chunk with bulk inserts/updates — ledger rows, debts' dates, the case
+   rows, their simple-history rows, the CaseEvents, the Letters and their LetterDelivery rows.
+
+A case this engine does not take (a demand step, which needs the demand computation; a ledger that
+must be reversed; a step a guard refuses; anything that raises) is left out of the chunk's writes and
+taken afterwards through `sweeps.process_case`, which gives it the per-case behaviour: its own
+transaction, and a failure logged while the rest of the chunk stays done. If the chunk's writes fail
+as a whole, every case of the chunk takes the per-case path.
+
+Idempotency and catch-up are those of the per-case path: what is due comes from the stored dates
+only, and the chunk's rows are locked (blocking, in id order, like process_case's lock) before they
+are read, so a second worker on the same chunk waits and then finds the steps done.
+"""
+
+import functools
+import gc
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..cases import services
+from .counting import due_step
+from ..cases.guards import why_not
+from ..cases.selectors import Balance
+from ..cases.tracks import CLOSED_STATES
+from ..letters import compose as letters
+from ..models import CaseEvent, Debt, DebtEvent, LedgerEntry, Letter, LetterDelivery, RecoveryCase
+from ..money import ledger
+from ..money import rules as money
+
+log = logging.getLogger(__name__)
+# Seconds spent per phase since the process started (bench_sweep prints them): load, decide, write.
+TIMINGS: Counter = Counter()
+
+# The steps this engine takes (the debt letters, SPEC §3.1-§3.3); the services name their letters.
+DEBT_STEPS = services.DEBT_LETTER_KINDS
+
+
+RULE, RUN_DATE = "rule", "run_date"  # a step dated by its rule's day, or by the sweep's run date
+
+
+@dataclass
+class CaseResult:
+    case_id: int
+    steps: list  # (action, date)
+    interest_rows: int
+
+
+class Fallback(Exception):
+    """This case takes the per-case path (sweeps.process_case)."""
+
+
+@dataclass
+class _Ledger:
+    """One debt's ledger as loaded, kept current in memory while the chunk is decided."""
+
+    debt: Debt
+    events: list  # money events (rules.Payment, …) in the ledger's order
+    posted: list  # ledger._Posted-like rows in force
+    balance: list  # [principal, interest, refund_owed]: the sums over every ledger row
+    horizon: object = None  # the latest date the sweep asks about (replayed once; earlier dates are cut)
+    schedules: dict = field(default_factory=dict)
+
+    def schedule(self, as_of):
+        s = self.schedules.get(as_of)
+        if s is None:
+            d = self.debt
+            if self.horizon and as_of < self.horizon:
+                s = money.schedule_cut(self.schedule(self.horizon), as_of, principal=d.principal)
+            else:
+                s = money.debt_schedule(
+                    principal=d.principal, annual_rate=d.annual_rate, demand_date=d.demand_date, as_of=as_of,
+                    events=self.events, year_days=d.year_days, period_days=d.period_days, grace_days=d.grace_days)
+            self.schedules[as_of] = s
+        return s
+
+
+@dataclass
+class _Out:
+    """The buffered effects of one case (merged into the chunk's only once the case is decided)."""
+
+    ledger: list = field(default_factory=list)
+    debt_dirty: bool = False
+    snapshots: list = field(default_factory=list)  # the case after each step (its history rows)
+    events: list = field(default_factory=list)
+    letters: list = field(default_factory=list)
+    fields: set = field(default_factory=set)
+
+
+def _load(ids, as_of):
+    cases = list(RecoveryCase.objects.select_for_update(of=("self",))
+                 .select_related("beneficiary", "debtor_payer").filter(pk__in=ids).order_by("pk"))
+    debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
+    events = defaultdict(list)
+    for e in DebtEvent.objects.filter(debt__case_id__in=ids).order_by("event_date", "id"):
+        events[e.debt_id].append(ledger._EVENT_CLASSES[e.kind](e))
+    rows = defaultdict(list)
+    for r in LedgerEntry.objects.filter(case_id__in=ids).order_by("id").values_list(
+            "id", "case_id", "kind", "entry_date", "period", "amount", "principal", "interest", "refund_owed",
+            "reverses_id"):
+        rows[r[1]].append(r)
+    ledgers = {}
+    skip = {LedgerEntry.Kind.PRINCIPAL, LedgerEntry.Kind.REVERSAL}
+    for case_id, debt in debts.items():
+        entries = rows.get(case_id, [])
+        reversed_ids = {r[9] for r in entries if r[9]}
+        posted = [ledger._Posted(r[3], r[2], r[4], r[5], None) for r in entries
+                  if r[2] not in skip and r[0] not in reversed_ids]
+        balance = [sum((r[k] for r in entries), money.ZERO) for k in (6, 7, 8)]
+        ledgers[case_id] = _Ledger(debt, events.get(debt.pk, []), posted, balance,
+                                   horizon=max(as_of, debt.posted_through))
+    last = dict(CaseEvent.objects.filter(case_id__in=ids).values("case_id").annotate(m=Max("effective_date"))
+                .values_list("case_id", "m"))
+    auths = defaultdict(list)
+    for a in letters.representatives(case_ids=ids):
+        auths[a.case_id].append(a)
+    return cases, ledgers, last, auths
+
+
+def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
+    """ledger.interest_assess in memory: post what the schedule has and the ledger lacks."""
+    debt = lg.debt
+    plan = ledger.sync_plan(debt, as_of=as_of, events=lg.events, posted=lg.posted,
+                            schedule=lg.schedule(max(as_of, debt.posted_through)))
+    if plan.reverse_from is not None:
+        raise Fallback("the ledger must be reversed from an earlier-dated event")
+    rows = [ledger.ledger_row_values(debt.case_id, r, actor_name) for r in plan.new]
+    out.ledger.extend(rows)
+    for r, e in zip(plan.new, rows):
+        lg.posted.append(ledger._Posted(r.date, r.kind, r.period, r.amount, None))
+        lg.balance = [lg.balance[0] + e["principal"], lg.balance[1] + e["interest"],
+                      lg.balance[2] + e["refund_owed"]]
+    if (plan.as_of, plan.next_due) != (debt.posted_through, debt.next_assessment_date):
+        debt.posted_through, debt.next_assessment_date = plan.as_of, plan.next_due
+        out.debt_dirty = True
+    s = plan.schedule
+    if tuple(lg.balance) != (s.principal, s.interest, s.refund_owed):
+        raise AssertionError(f"Ledger of case {debt.case_id} disagrees with its schedule: {lg.balance} vs {s}")
+    return rows
+
+
+@functools.cache
+def _history_fields():
+    """The columns simple-history copies from the case (RecoveryCase.history builds a manager per access)."""
+    return [f.attname for f in RecoveryCase.history.model.tracked_fields]
+
+
+def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
+    """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
+    out, steps, actor_name = _Out(), [], actor.get_username()
+    fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
+    history_fields = _history_fields()
+    while case.state not in CLOSED_STATES:
+        step = due_step(case, table)
+        if step is None or step.on > as_of:
+            break
+        if step.action not in DEBT_STEPS or lg is None or last is None:
+            raise Fallback(step.action)
+        if lg.schedule(max(step.on, lg.debt.demand_date)).balance <= 0:
+            break  # paid by the step's date (process_case)
+        on = max(step.on, last) if dated_by == RULE else max(as_of, step.on)
+        steps.append((step.action, on))
+        # services.case_act / _check (the row is locked; the copy is the one just loaded)
+        if on > today:
+            raise Fallback("a step dated in the future")
+        case._ledger_balance = Balance(*lg.balance)
+        try:
+            if why_not(case, step.action, user=actor, on=on, table=table) or on < last:
+                raise Fallback("refused")
+        finally:
+            del case._ledger_balance
+        # services._debt_letter: interest through the letter's date; the letter states the debt as of it
+        _assess(lg, on, actor_name, out)
+        balance = lg.schedule(on)
+        extra = {"principal": balance.principal, "interest": balance.interest}
+        referral = services._referral_date(case, step.action, on, table)
+        if referral:
+            extra["referral_date"] = referral.isoformat()
+        # services._perform: transition, deadline, save, history, letter
+        from_state = case.state
+        before = {name: getattr(case, name) for name in fields}
+        getattr(case, step.action)(on=on)
+        services._refresh_deadline(case, table)
+        case.updated_at = now
+        out.fields |= {name for name in fields if getattr(case, name) != before[name]} | {"updated_at"}
+        out.snapshots.append({name: getattr(case, name) for name in history_fields})
+        event = CaseEvent(case=case, effective_date=on, actor=actor, actor_name=actor_name, action=step.action,
+                          from_state=from_state, to_state=case.state, reason=step.why.strip())
+        out.events.append(event)
+        token = letters.extra_content.set({"dated_by": dated_by})
+        try:
+            out.letters.append(letters.letter_for(case, DEBT_STEPS[step.action], on=on, event=event,
+                                                  amount=balance.balance, auths=auths, **extra))
+        finally:
+            letters.extra_content.reset(token)
+        last = on
+    interest_rows = 0
+    if case.state not in CLOSED_STATES and lg is not None:
+        interest_rows = len(_assess(lg, as_of, actor_name, out))
+    return CaseResult(case.pk, steps, interest_rows), out
+
+
+# Field types whose Python values psycopg's COPY adapts as they are (no get_db_prep_save needed).
+_RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAutoField, models.AutoField,
+        models.ForeignKey, models.BooleanField, models.UUIDField)
+
+
+def _prep(f):
+    """How a value of field `f` goes to PostgreSQL: as it is (None), as text, or through Django."""
+    if isinstance(f, (models.CharField, models.TextField)):
+        return _text
+    return None if isinstance(f, _RAW) else f.get_db_prep_save
+
+
+def _text(value, conn):
+    """A text column's value as COPY takes it (a TextChoices member as its value)."""
+    return value if value is None or type(value) is str else str(value)
+
+
+def _insert(model, objs):
+    """Insert `objs` (unsaved, in order) and give each its id. PostgreSQL: ids drawn from the table's
+    sequence in one query, then COPY; elsewhere Django's bulk_create."""
+    if not objs:
+        return
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=500)
+        return
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    # DateTimeField is a DateField: aware datetimes go as they are too; text and JSON through Django.
+    prep = [_prep(f) for f in fields]
+    pre_save = [f.pre_save if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) else None
+                for f in fields]
+    names = [f.attname for f in fields]
+    with conn.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(objs)])
+        ids = sorted(r[0] for r in cur.fetchall())
+        qn = conn.ops.quote_name
+        cols = ", ".join(qn(f.column) for f in fields)
+        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
+            for obj, pk in zip(objs, ids):
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                setattr(obj, meta.pk.attname, pk)
+                row = []
+                for name, pre, pr in zip(names, pre_save, prep):
+                    value = pre(obj, True) if pre else getattr(obj, name)
+                    row.append(pr(value, conn) if pr else value)
+                copy.write_row(row)
+                obj._state.adding, obj._state.db = False, conn.alias
+
+
+def _copy(model, rows):
+    """Insert plain rows (attname → value; a column left out takes its default, auto_now_add: now) in
+    order. PostgreSQL: ids from the sequence, then COPY; elsewhere through bulk_create."""
+    if not rows:
+        return
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        model.objects.bulk_create([model(**r) for r in rows], batch_size=500)
+        return
+    meta, now = model._meta, timezone.now()
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    # defaults per row (a uuid4 default differs row by row)
+    default = {f.attname: (lambda: now) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
+               else f.get_default for f in fields if f.attname not in rows[0]}
+    prep = [_prep(f) for f in fields]
+    names = [f.attname for f in fields]
+    with conn.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(rows)])
+        ids = sorted(r[0] for r in cur.fetchall())
+        qn = conn.ops.quote_name
+        cols = ", ".join(qn(f.column) for f in [meta.pk] + fields)
+        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
+            for pk, r in zip(ids, rows):
+                values = [pk]
+                for name, pr in zip(names, prep):
+                    value = r[name] if name in r else default[name]()
+                    values.append(pr(value, conn) if pr else value)
+                copy.write_row(values)
+
+
+def _update(model, objs, names):
+    """UPDATE each of `objs` (by id) to its values of the fields `names`: PostgreSQL one UPDATE … FROM
+    unnest(arrays); elsewhere one executemany."""
+    if not objs:
+        return
+    conn = transaction.get_connection()
+    qn, meta = conn.ops.quote_name, model._meta
+    fields = [meta.get_field(name) for name in names]
+    values = []
+    for f in fields:
+        pr = _prep(f)
+        values.append([pr(getattr(o, f.attname), conn) if pr else getattr(o, f.attname) for o in objs]
+                      if conn.vendor == "postgresql" else
+                      [f.get_db_prep_save(getattr(o, f.attname), conn) for o in objs])
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cols = [meta.pk] + fields
+            arrays = ", ".join(f"%s::{f.db_type(conn)}[]" for f in cols)
+            cur.execute(
+                f"UPDATE {qn(meta.db_table)} t SET {', '.join(f'{qn(f.column)} = v.c{i + 1}' for i, f in enumerate(fields))} "
+                f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
+                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
+        else:
+            sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+                   f"WHERE {qn(meta.pk.column)} = %s")
+            cur.executemany(sql, [[v[k] for v in values] + [o.pk] for k, o in enumerate(objs)])
+
+
+def _write(cases_out, debts):
+    """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
+    outs = [out for _, out in cases_out]
+    _copy(LedgerEntry, [r for o in outs for r in o.ledger])
+    _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty], ["posted_through", "next_assessment_date"])
+    stepped = [(c, o) for c, o in cases_out if o.snapshots]
+    if not stepped:
+        return
+    by_fields = defaultdict(list)
+    for c, o in stepped:
+        by_fields[tuple(sorted(o.fields))].append(c)
+    for names, group in by_fields.items():
+        _update(RecoveryCase, group, names)
+    _copy(RecoveryCase.history.model, _history_rows([s for o in outs for s in o.snapshots]))
+    _insert(CaseEvent, [e for o in outs for e in o.events])
+    all_letters = [lt for o in outs for lt in o.letters]  # each takes its event's new id
+    _insert(Letter, all_letters)
+    _copy(LetterDelivery, [{"letter_id": lt.pk, **letters.delivery_values(r)}
+                           for lt in all_letters for r in lt.recipients])
+
+
+def _history_rows(snapshots):
+    """The simple-history row a save of the case writes, for each snapshot (the case's tracked columns
+    after a step); as HistoricalRecords.post_save: no request, so no user; no change reason."""
+    model = RecoveryCase.history.model
+    now = timezone.now()
+    user = model.get_default_history_user(None)
+    return [{**snap, "history_date": now, "history_user_id": user.pk if user else None,
+             "history_change_reason": None, "history_type": "~"} for snap in snapshots]
+
+
+def sweep_chunk(ids, *, as_of, dated_by, table, actor):
+    """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path)."""
+    today, now = services.today(), timezone.now()
+    collecting = gc.isenabled()
+    gc.disable()  # a chunk allocates many short-lived objects and no cycles worth collecting mid-chunk
+    try:
+        return _sweep_chunk(ids, as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now):
+    with transaction.atomic():
+        t0 = time.perf_counter()
+        cases, ledgers, last, auths = _load(ids, as_of)
+        t1 = time.perf_counter()
+        found = {c.pk for c in cases}
+        done, fallback = [], [pk for pk in ids if pk not in found]
+        for case in cases:
+            try:
+                result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
+                                     as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+            except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
+                if not isinstance(exc, Fallback):
+                    log.info("case %s: batch engine gave way to the per-case path (%r)", case.pk, exc)
+                fallback.append(case.pk)
+                continue
+            done.append((case, result, out))
+        t2 = time.perf_counter()
+        _write([(c, o) for c, _, o in done], {c.pk: ledgers[c.pk].debt for c, _, o in done if c.pk in ledgers})
+        TIMINGS.update(load=t1 - t0, decide=t2 - t1, write=time.perf_counter() - t2)
+    return [r for _, r, _ in done], fallback
