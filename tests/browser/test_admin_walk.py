@@ -11,16 +11,9 @@ from recovery.cases import tracks
 from recovery.models import RecoveryCase
 from recovery.cases.tracks import State, Track
 from tests import factories as f
+from tests.browser.people import admin_login as login
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-test-123")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 def step(page, case, action, on, **fields):

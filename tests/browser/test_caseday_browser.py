@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import User
 
-from beneficiaries.models import Authorisation, ExternalProfile
 from recovery.cases import services
 from recovery.cases.tracks import State
 from recovery.models import Debt, RecoveryCase, Submission
 from recovery.reports import selectors as reports
 from recovery.templatetags.caseday import money
 from tests import factories as f
-from tests.browser.test_portal_e2e import PDF, portal_login
-from tests.portal.conftest import act, authorise
+from tests.browser.people import admin_login, case_awaiting_settlement, portal_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,34 +26,13 @@ def today():
     return services.today()
 
 
-def admin_login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pw-test-123")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
-
-
 def parse_money(text: str) -> Decimal:
     return Decimal(text.strip().replace("$", "").replace(",", ""))
 
 
 def test_a_caseworkers_day_from_the_portal_submission_to_the_demand(browser, live_server, tmp_path):
     worker = f.caseworker("worker")
-    bene = f.beneficiary(first_name="Ada", last_name="Lovelace")
-    case = f.case(actor=worker, occurrence=f.occurrence(bene), opened_on=today() - timedelta(days=20),
-                  caseworker=worker)
-    f.claim(case, amount_paid=Decimal("1200.00"))
-    f.claim(case, amount_paid=Decimal("800.00"))
-    act(case, "post_occurrence", today() - timedelta(days=19), worker)
-    act(case, "issue_rar", today() - timedelta(days=18), worker)
-    act(case, "issue_cpl", today() - timedelta(days=5), worker)
-    attorney = User.objects.create_user("attorney", password="attorney-pw-2026", first_name="Jane", last_name="Roe")
-    ExternalProfile.objects.create(user=attorney, kind=ExternalProfile.Kind.REPRESENTATIVE,
-                                   organisation="Roe & Partners LLP")
-    authorise(attorney, Authorisation.Kind.POR, verifier=worker, case=case)
-    document = tmp_path / "settlement-agreement.pdf"
-    document.write_bytes(PDF)
+    case, attorney, document = case_awaiting_settlement(worker, tmp_path)
     # The browser is nine hours from the server (America/New_York): a date field must not say so.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Tokyo")
     page = context.new_page()

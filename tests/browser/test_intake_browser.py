@@ -7,7 +7,7 @@ from recovery.models import Claim, RecoveryCase
 from tests import factories as f
 from tests.intake.test_import import CASE_HEADER, CLAIM_HEADER, _case_row, _claim_row, _csv
 
-from .test_admin_walk import login
+from .people import admin_login as login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
