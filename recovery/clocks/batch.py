@@ -383,7 +383,7 @@ def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now):
                                      as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
             except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
                 if not isinstance(exc, Fallback):
-                    log.info("case %s: batch engine gave way to the per-case path (%r)", case.pk, exc)
+                    log.info("case %s (id %s): batch engine gave way to the per-case path (%r)", case.number, case.pk, exc)
                 fallback.append(case.pk)
                 continue
             done.append((case, result, out))

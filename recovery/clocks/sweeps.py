@@ -112,6 +112,13 @@ def sweep(*, as_of: date, dated_by: str = RULE, dry_run: bool = False, ids=None,
     return results
 
 
+def _case_label(case_id: int) -> str:
+    """What a person reads in the log (issue 12): the case number, with the row id beside it. Asked only
+    when a case is refused or fails, so it costs nothing on a good night."""
+    number = RecoveryCase.objects.filter(pk=case_id).values_list("number", flat=True).first()
+    return f"{number} (id {case_id})" if number else f"id {case_id}"
+
+
 CHUNK = 500  # cases a batch takes at once (bounded memory; one lock set per chunk)
 
 
@@ -136,9 +143,9 @@ def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress, per_c
                 by_id[case_id] = process_case(case_id, as_of=as_of, dated_by=dated_by, dry_run=dry_run,
                                               table=table, actor=actor)
             except CaseActionError as exc:
-                log.warning("case %s: %s", case_id, exc.message)
+                log.warning("case %s: %s", _case_label(case_id), exc.message)
             except Exception:  # noqa: BLE001 — one case's failure (rolled back whole) must not stop the others
-                log.exception("case %s failed; it stays due for the next sweep", case_id)
+                log.exception("case %s failed; it stays due for the next sweep", _case_label(case_id))
         results.extend(by_id[case_id] for case_id in chunk if case_id in by_id)
         if progress:
             progress(len(chunk))

@@ -187,7 +187,8 @@ def test_one_failing_case_leaves_the_rest_of_its_chunk_done(monkeypatch, caplog)
     for w in walks:
         if w.case.pk != bad:
             assert RecoveryCase.objects.get(pk=w.case.pk).state == "referred_to_treasury"
-    assert f"case {bad} failed" in caplog.text
+    number = RecoveryCase.objects.get(pk=bad).number
+    assert f"case {number} (id {bad}) failed" in caplog.text  # the number a person reads
 
 
 def test_a_chunk_whose_bulk_write_fails_is_taken_case_by_case(monkeypatch):
