@@ -344,18 +344,25 @@ class Claim(models.Model):
             errors["provider_npi"] = "An NPI is 10 digits."
         if self.service_from and self.service_to and self.service_to < self.service_from:
             errors["service_to"] = "The last date of service is before the first."
-        if self.case_id and self.service_from and self.service_to:
-            start, end = self.case.recovery_period_start, self.case.termination_date
-            if start and self.service_from < start:
-                errors["service_from"] = (
-                    f"Dates of service must fall in the recovery period, which starts on {start:%Y-%m-%d}."
-                )
-            if end and self.service_to > end:
-                errors["service_to"] = (
-                    f"Dates of service must fall in the recovery period, which ends on {end:%Y-%m-%d}."
-                )
+        if self.case_id:
+            errors.update(service_period_errors(self.service_from, self.service_to,
+                                                self.case.recovery_period_start, self.case.termination_date))
         if errors:
             raise ValidationError(errors)
+
+
+def service_period_errors(service_from, service_to, start, end) -> dict[str, str]:
+    """Dates of service inside the recovery period [start, end] (SPEC §5.1, §9), by field: the one rule
+    that Claim.clean and the intake's set-based path (which checks rows without model instances) share."""
+    errors = {}
+    if service_from and service_to:
+        if start and service_from < start:
+            errors["service_from"] = (
+                f"Dates of service must fall in the recovery period, which starts on {start:%Y-%m-%d}."
+            )
+        if end and service_to > end:
+            errors["service_to"] = f"Dates of service must fall in the recovery period, which ends on {end:%Y-%m-%d}."
+    return errors
 
 
 class Settlement(models.Model):

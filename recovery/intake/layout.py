@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from beneficiaries.mbi import InvalidMBI, normalize_mbi
 from payers.models import MSPOccurrence, Payer
 from recovery import parsing
-from recovery.models import validate_diagnosis_codes
+from recovery.models import service_period_errors, validate_diagnosis_codes
 
 VERSION = "1"
 
@@ -264,15 +264,7 @@ def parse_claim(line: int, raw: dict) -> ClaimRow:
 
 
 def period_errors(claim: ClaimRow, start: date | None, end: date | None) -> list[RowError]:
-    """Dates of service inside the recovery period [start, end] (SPEC §5.1, §9): the rule and the
-    messages of recovery.models.Claim.clean, for the batch path that checks rows without model
-    instances (tests/intake compare it with the per-record path, which calls full_clean)."""
-    errors = []
-    if claim.service_from and claim.service_to:
-        if start and claim.service_from < start:
-            errors.append(RowError("claims", claim.line, "service_from", "Dates of service must fall in the "
-                                   f"recovery period, which starts on {start:%Y-%m-%d}."))
-        if end and claim.service_to > end:
-            errors.append(RowError("claims", claim.line, "service_to", "Dates of service must fall in the "
-                                   f"recovery period, which ends on {end:%Y-%m-%d}."))
-    return errors
+    """Dates of service inside the recovery period, for the batch path: recovery.models'
+    service_period_errors, the rule Claim.clean applies, as row errors."""
+    return [RowError("claims", claim.line, name, message) for name, message in
+            service_period_errors(claim.service_from, claim.service_to, start, end).items()]
