@@ -234,6 +234,17 @@ def parse_case(line: int, raw: dict) -> CaseRow:
     return row
 
 
+def claim_link(line: int, raw: dict):
+    """What a claim row links to, read as parse_claim reads it: ("number", case number), or ("mbi", MBI,
+    date of incident or None); None when it has neither a case number nor a readable MBI."""
+    r = _Row("claims", line, raw)
+    case_number = r.text("case_number", required=False, max_length=15)
+    if case_number:
+        return ("number", case_number)
+    mbi = _mbi(r)
+    return None if mbi is None else ("mbi", mbi, r.day("incident_date"))
+
+
 def parse_claim(line: int, raw: dict) -> ClaimRow:
     r = _Row("claims", line, raw)
     case_number = r.text("case_number", required=False, max_length=15)

@@ -12,6 +12,11 @@ import contextlib
 import copy
 import csv
 import io
+import marshal
+import sqlite3
+import tempfile
+import time
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,103 +93,240 @@ class Outcome:
     errors: list = field(default_factory=list)
     total: int = 0
     dry_run: bool = False
+    timings: dict = field(default_factory=dict)  # seconds per phase (run_intake), not part of as_dict
 
     def as_dict(self):
         return {k: getattr(self, k) for k in ("total", "created", "updated", "unchanged", "rejected", "claims_added",
                                              "cpns_issued", "dry_run")} | {"error_rows": len(self.errors)}
 
 
-# --- reading ----------------------------------------------------------------------------------------
+# --- reading, one chunk of records at a time --------------------------------------------------------
+#
+# Memory stays flat with the size of the files (issue 13): neither file is held as rows. Three passes:
+#   1. the cases file: each row parsed and checked; a bad row is reported at once; a good row leaves
+#      only its keys in memory (natural key, case number, MBI + date of incident → its record number);
+#   2. the claims file: each row's link (case number, or MBI + date of incident) is read and matched to
+#      its record through those keys; the row's raw values go to a spill file on disk (a temporary
+#      SQLite database) under its record number — a case's claims may be anywhere in the file;
+#   3. per chunk of record numbers: the case rows are read again from the cases file, the chunk's
+#      claim rows come back from the spill file in record order, and each record is put together
+#      (case row + all its claims) and checked whole before anything is written.
 
 
-def read_csv(file: str, text: str, columns: dict):
-    """(header errors, [(line, row dict)]). The line is the file's line where the row ends."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""))
+class Source:
+    """An intake file: its text (an upload kept in the database) or its path (the command line). Read
+    as a stream of lines each time it is iterated; the text is never copied whole."""
+
+    def __init__(self, text: str = "", path=None):
+        self.text, self.path = text, path
+
+    def __bool__(self):
+        return self.path is not None or bool(self.text)
+
+    def lines(self):
+        if self.path is not None:
+            with open(self.path, encoding="utf-8-sig", newline="") as fh:
+                yield from fh
+            return
+        text, pos = self.text, 0
+        if text.startswith("\ufeff"):
+            pos = 1
+        end = len(text)
+        while pos < end:
+            nl = text.find("\n", pos)
+            if nl < 0:
+                yield text[pos:]
+                return
+            yield text[pos:nl + 1]
+            pos = nl + 1
+
+
+def _source(value) -> Source:
+    return value if isinstance(value, Source) else Source(text=value or "")
+
+
+def read_csv(file: str, source: Source, columns: dict):
+    """(header errors, names, an iterator of (line, values list or None when the row is too long)).
+    The line is the file's line where the row ends; blank lines are skipped; missing trailing values
+    are empty (as csv.DictReader)."""
+    reader = csv.reader(source.lines())
     header = next(reader, None)
     errors = layout.check_header(file, header, columns)
     if errors:
-        return errors, []
+        return errors, [], iter(())
     names = [h.strip() for h in header]
     width = len(names)
-    rows = []
-    for values in reader:
-        if len(values) > width:
-            rows.append((reader.line_num, None))
+
+    def rows():
+        for values in reader:
+            if len(values) > width:
+                yield reader.line_num, None
+                continue
+            if not any(v.strip() for v in values):
+                continue  # a blank line
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            yield reader.line_num, values
+
+    return [], names, rows()
+
+
+_TOO_LONG = "The row has more values than the header has columns."
+
+
+def _case_key(row) -> str:
+    """CaseRow.key as one string (a tuple of four objects costs four times the memory)."""
+    mbi, payer, kind, incident = row.key
+    return f"{mbi}\x1f{payer}\x1f{kind}\x1f{incident}"
+
+
+def _mbi_incident(mbi, incident) -> str:
+    return f"{mbi}\x1f{incident}"
+
+
+_SEVERAL = -1  # several case rows have this MBI and date of incident
+
+
+@dataclass
+class _Index:
+    """What the cases file leaves in memory: keys and record numbers, no rows."""
+
+    count: int = 0  # data rows read (record numbers 0 … count-1)
+    good: bytearray = field(default_factory=bytearray)  # record number → 1 when it is to be imported
+    line: array = field(default_factory=lambda: array("q"))  # record number → its line
+    by_key: dict = field(default_factory=dict)  # _case_key → record number
+    by_number: dict = field(default_factory=dict)  # case number → record number
+    by_mbi_incident: dict = field(default_factory=dict)  # _mbi_incident → record number or _SEVERAL
+    orphans: list = field(default_factory=list)  # claims-only records: their links, numbered from `count`
+    names: list = field(default_factory=list)  # the claims file's columns
+
+
+def _index_cases(names, rows, outcome: Outcome) -> _Index:
+    index = _Index()
+    for line, values in rows:
+        if values is None:
+            outcome.errors.append(RowError("cases", line, "", _TOO_LONG))
             continue
-        if not any(v.strip() for v in values):
-            continue  # a blank line
-        if len(values) < width:  # as csv.DictReader: missing trailing values are empty
-            values += [""] * (width - len(values))
-        rows.append((reader.line_num, dict(zip(names, values))))
-    return [], rows
-
-
-def build_records(cases_text: str, claims_text: str = "") -> tuple[list[Record], list[RowError]]:
-    """Parse both files and link each claim to its case row (case number, or MBI + date of incident)."""
-    errors, records = [], []
-    header_errors, case_rows = read_csv("cases", cases_text, layout.CASE_COLUMNS)
-    errors += header_errors
-    claim_rows = []
-    if claims_text:
-        claim_header_errors, claim_rows = read_csv("claims", claims_text, layout.CLAIM_COLUMNS)
-        errors += claim_header_errors
-    if errors:
-        return [], errors
-
-    by_key, by_number, by_mbi_incident = {}, {}, defaultdict(list)
-    for line, raw in case_rows:
-        if raw is None:
-            errors.append(RowError("cases", line, "", "The row has more values than the header has columns."))
-            continue
-        row = layout.parse_case(line, raw)
-        record = Record(case=row, errors=list(row.errors))
-        if not row.errors:
-            first = by_key.get(row.key)
-            if first:
-                record.errors.append(RowError("cases", line, "", f"The same case as line {first.case.line} "
-                                              "(MBI, payer and date of incident)."))
+        row = layout.parse_case(line, dict(zip(names, values)))
+        rid = index.count
+        index.count += 1
+        index.line.append(line)
+        errors = list(row.errors)
+        if not errors:
+            key = _case_key(row)
+            first = index.by_key.get(key)
+            if first is not None:
+                errors.append(RowError("cases", line, "", f"The same case as line {index.line[first]} "
+                                       "(MBI, payer and date of incident)."))
             else:
-                by_key[row.key] = record
-                by_mbi_incident[(row.mbi, row.incident_date)].append(record)
+                index.by_key[key] = rid
+                mi = _mbi_incident(row.mbi, row.incident_date)
+                index.by_mbi_incident[mi] = _SEVERAL if mi in index.by_mbi_incident else rid
                 if row.case_number:
-                    by_number[row.case_number] = record
-        records.append(record)
+                    index.by_number[row.case_number] = rid
+        index.good.append(0 if errors else 1)
+        if errors:
+            _reject(Record(case=row), errors, outcome)
+    return index
 
+
+class _Spill:
+    """The claim rows on disk, under their record numbers, read back in record order."""
+
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="intake-")
+        self.db = sqlite3.connect(f"{self.dir.name}/claims.sqlite3")
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
+                              "CREATE TABLE claim (rid INTEGER, seq INTEGER, several INTEGER, line INTEGER, vals BLOB)")
+        self.pending, self.seq = [], 0
+
+    def add(self, rid, several, line, values):
+        self.seq += 1
+        self.pending.append((rid, self.seq, several, line, marshal.dumps(values)))
+        if len(self.pending) >= 10_000:
+            self.flush()
+
+    def flush(self):
+        self.db.executemany("INSERT INTO claim VALUES (?, ?, ?, ?, ?)", self.pending)
+        self.pending = []
+
+    def in_order(self):
+        self.flush()
+        self.db.execute("CREATE INDEX claim_rid ON claim (rid, seq)")
+        for rid, several, line, vals in self.db.execute(
+                "SELECT rid, several, line, vals FROM claim ORDER BY rid, seq"):
+            yield rid, several, line, marshal.loads(vals)
+
+    def close(self):
+        self.db.close()
+        self.dir.cleanup()
+
+
+def _spill_claims(names, rows, index: _Index, spill: _Spill, outcome: Outcome):
     orphans = {}
-    for line, raw in claim_rows:
-        if raw is None:
-            errors.append(RowError("claims", line, "", "The row has more values than the header has columns."))
+    for line, values in rows:
+        if values is None:
+            outcome.errors.append(RowError("claims", line, "", _TOO_LONG))
             continue
-        claim = layout.parse_claim(line, raw)
-        if claim.case_number:
-            target = by_number.get(claim.case_number)
-            link = ("number", claim.case_number)
+        raw = dict(zip(names, values))
+        link = layout.claim_link(line, raw)
+        several = 0
+        if link is None:  # no case number and no readable MBI: cannot even tell which case it is for
+            outcome.errors += layout.parse_claim(line, raw).errors
+            continue
+        if link[0] == "number":
+            rid = index.by_number.get(link[1])
         else:
-            matches = by_mbi_incident.get((claim.mbi, claim.incident_date), [])
-            if len(matches) > 1:
+            rid = index.by_mbi_incident.get(_mbi_incident(link[1], link[2]))
+            if rid == _SEVERAL:
+                rid, several = None, 1
+        if rid is None:
+            rid = orphans.get(link)
+            if rid is None:
+                rid = orphans[link] = index.count + len(index.orphans)
+                index.orphans.append(link)
+        spill.add(rid, several, line, values)
+
+
+def _records(cases: Source, index: _Index, spill: _Spill, chunk: int):
+    """Yield (records done, the next chunk of records), each record whole: its case row (read again
+    from the cases file) and all its claim rows, checked as one."""
+    total = index.count + len(index.orphans)
+    _, case_names, case_rows = read_csv("cases", cases, layout.CASE_COLUMNS)
+    case_rows = iter(case_rows)
+    claims = spill.in_order()
+    pending = next(claims, None)
+    rid = 0
+    for start in range(0, total, chunk):
+        end = min(start + chunk, total)
+        part = {}
+        while rid < min(end, index.count):
+            line, values = next(case_rows)
+            if values is None:
+                continue  # reported in the first pass (not a record)
+            if index.good[rid]:
+                part[rid] = Record(case=layout.parse_case(line, dict(zip(case_names, values))))
+            rid += 1
+        for orphan in range(max(start, index.count), end):
+            part[orphan] = Record(case=None, link=index.orphans[orphan - index.count])
+        while pending is not None and pending[0] < end:
+            target, several, line, values = pending
+            claim = layout.parse_claim(line, dict(zip(index.names, values)))
+            if several:
                 claim.errors.append(RowError("claims", line, "incident_date", "Several case rows have this MBI and "
                                              "date of incident: give the case number."))
-            target = matches[0] if len(matches) == 1 else None
-            link = ("mbi", claim.mbi, claim.incident_date)
-        if target is None:
-            if claim.errors and claim.mbi is None and not claim.case_number:
-                errors += claim.errors  # cannot even tell which case it is for
-                continue
-            target = orphans.setdefault(link, Record(case=None, link=link))
-        target.claims.append(claim)
-        target.errors += claim.errors
-    records += orphans.values()
-
-    for record in records:
-        seen = {}
-        for claim in record.claims:
-            if claim.claim_number in seen:
-                record.errors.append(RowError("claims", claim.line, "claim_number",
-                                              f"Claim {claim.claim_number} is already on line {seen[claim.claim_number]}."))
-            seen.setdefault(claim.claim_number, claim.line)
-    return records, errors
+            record = part[target]
+            record.claims.append(claim)
+            record.errors += claim.errors
+            pending = next(claims, None)
+        for record in part.values():
+            seen = {}
+            for claim in record.claims:
+                if claim.claim_number in seen:
+                    record.errors.append(RowError("claims", claim.line, "claim_number", f"Claim {claim.claim_number} "
+                                                  f"is already on line {seen[claim.claim_number]}."))
+                seen.setdefault(claim.claim_number, claim.line)
+        yield end, [part[k] for k in sorted(part)]
 
 
 # --- the chunk's lookups ------------------------------------------------------------------------------
@@ -266,7 +408,7 @@ def _find_case(record: Record, known: _Known):
                 raise _RecordRejected([RowError("claims", c.line, "incident_date", "Several cases have this MBI and "
                                                 "date of incident: give the case number.") for c in record.claims])
             case = matches[0] if matches else None
-            where = f"a case for MBI {record.link[1]} with date of incident {record.link[2]}"
+            where = f"case for MBI {record.link[1]} with date of incident {record.link[2]}"
         if case is None:
             column = "case_number" if record.link[0] == "number" else "mbi"
             raise _RecordRejected([RowError("claims", c.line, column, f"There is no {where}, neither in the "
@@ -565,66 +707,113 @@ def _one_by_one(records, known, *, actor, on, source, outcome):
             _reject(record, [RowError(file, line, "", f"The database refused this record: {reason[:300]}")], outcome)
 
 
-def run_intake(*, cases_text: str, claims_text: str = "", actor, source: str = "intake file", dry_run=False,
+def run_intake(*, cases_text="", claims_text="", actor, source: str = "intake file", dry_run=False,
                on: date | None = None, progress=None, chunk: int = CHUNK, batch: bool = True) -> Outcome:
     """Validate and apply the files. With `dry_run` everything is done and then rolled back: the
     outcome is exactly what the import would do (the admin's preview, `import_intake --dry-run`).
+    `cases_text` / `claims_text` are the files' texts or `Source`s (a path, read as a stream).
 
-    Per chunk of records: one lookup per table, then the records that open a new case are written
-    set-based (_open_new); the others (an existing case, a TPOC → CPN) and, when the set-based write
-    of a chunk fails in the database, every record of that chunk, go one by one (_one_by_one).
-    `batch=False` sends every record one by one (the reference the batch path is tested against)."""
+    The files are read one chunk of records at a time (see "reading" above): memory holds the keys of
+    the case rows, never the rows. Per chunk: one lookup per table, then the records that open a new
+    case are written set-based (_open_new); the others (an existing case, a TPOC → CPN) and, when the
+    set-based write of a chunk fails in the database, every record of that chunk, go one by one
+    (_one_by_one). `batch=False` sends every record one by one (the reference the batch path is tested
+    against). `outcome.timings` holds the seconds spent per phase."""
     on = on or case_services.today()
-    records, errors = build_records(cases_text, claims_text)
-    outcome = Outcome(total=len(records), dry_run=dry_run)
-    outcome.errors += errors
-    if any(e.line == 1 for e in errors):
+    cases, claims = _source(cases_text), _source(claims_text)
+    outcome = Outcome(dry_run=dry_run)
+    clock = _Clock(outcome.timings)
+    errors, case_names, case_rows = read_csv("cases", cases, layout.CASE_COLUMNS)
+    claim_names, claim_rows = [], iter(())
+    if claims:
+        claim_errors, claim_names, claim_rows = read_csv("claims", claims, layout.CLAIM_COLUMNS)
+        errors += claim_errors
+    if errors:
+        outcome.errors += errors
         return outcome  # a bad header: nothing can be read
+    with clock("read_cases"):
+        index = _index_cases(case_names, case_rows, outcome)
+    spill = _Spill()
+    try:
+        with clock("read_claims"):
+            index.names = claim_names
+            _spill_claims(claim_names, claim_rows, index, spill, outcome)
+        outcome.total = index.count + len(index.orphans)
+        if progress:
+            progress(0, outcome.total)
+        _apply_chunks(_records(cases, index, spill, chunk), actor=actor, on=on, source=source, dry_run=dry_run,
+                      progress=progress, batch=batch, outcome=outcome, clock=clock)
+    finally:
+        spill.close()
+    outcome.errors.sort(key=lambda e: (e.file != "cases", e.line, e.field))
+    return outcome
+
+
+class _Clock:
+    def __init__(self, timings):
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, phase):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - t0
+
+
+def _apply_chunks(chunks, *, actor, on, source, dry_run, progress, batch, outcome, clock):
     # A person outside writing history files a submission per row (recovery.submission_models): the
     # set-based path writes for staff only.
     batch = batch and getattr(actor, "is_staff", False)
     payers = _payers()
-    done = 0
     # A dry run is one transaction rolled back at the end; an import commits chunk by chunk so that
     # its progress shows, each record in its own savepoint.
     outer = transaction.atomic() if dry_run else contextlib.nullcontext()
     try:
         with outer:
-            for start in range(0, len(records), chunk):
-                part = records[start:start + chunk]
+            while True:
+                with clock("assemble"):
+                    done, part = next(chunks, (None, None))
+                if part is None:
+                    break
+                chunk_started = time.perf_counter()
                 with transaction.atomic():
                     good = [r for r in part if not r.errors]
                     for r in part:
                         if r.errors:
                             _reject(r, r.errors, outcome)
-                    known = _lookup(good, payers) if good else None
+                    with clock("lookup"):
+                        known = _lookup(good, payers) if good else None
                     plans, one_by_one = [], []
-                    for record in good:
-                        if not batch:
-                            one_by_one.append(record)
-                            continue
-                        try:
-                            plan = _plan_new(record, known)
-                        except _RecordRejected as exc:
-                            _reject(record, exc.errors, outcome)
-                            continue
-                        (plans.append(plan) if plan else one_by_one.append(record))
+                    with clock("plan"):
+                        for record in good:
+                            if not batch:
+                                one_by_one.append(record)
+                                continue
+                            try:
+                                plan = _plan_new(record, known)
+                            except _RecordRejected as exc:
+                                _reject(record, exc.errors, outcome)
+                                continue
+                            (plans.append(plan) if plan else one_by_one.append(record))
                     if plans:
                         try:
-                            outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
+                            with clock("write"):
+                                outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
                             outcome.created += len(plans)
                         except DatabaseError:  # e.g. a constraint, a concurrent import: one by one
                             one_by_one = [p.record for p in plans] + one_by_one
-                    _one_by_one(one_by_one, known, actor=actor, on=on, source=source, outcome=outcome)
-                done += len(part)
+                    with clock("one_by_one"):
+                        _one_by_one(one_by_one, known, actor=actor, on=on, source=source, outcome=outcome)
+                # the chunk's whole time, its commit (or savepoint release) included
+                clock.timings["chunks"] = clock.timings.get("chunks", 0.0) + time.perf_counter() - chunk_started
                 if progress:
-                    progress(done, len(records))
+                    progress(done, outcome.total)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
-    outcome.errors.sort(key=lambda e: (e.file != "cases", e.line, e.field))
-    return outcome
 
 
 def errors_csv(errors) -> str:

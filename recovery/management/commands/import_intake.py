@@ -1,5 +1,6 @@
 """Import a cases file (and its claims file) in the intake layout (docs/intake.md, recovery.intake)."""
 
+import codecs
 import sys
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from recovery.intake import layout
-from recovery.intake.services import errors_csv, run_intake
+from recovery.intake.services import Source, errors_csv, run_intake
 from recovery.cases.services import system_user
 
 
@@ -24,10 +25,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, cases_csv, claims_csv=None, dry_run=False, user=None, errors=None, **options):
         def read(path):
+            """The file as a stream (run_intake reads it chunk by chunk, never whole), once checked to be
+            readable UTF-8 text, 1 MiB at a time."""
+            decoder = codecs.getincrementaldecoder("utf-8")()
             try:
-                return Path(path).read_text(encoding="utf-8-sig")
+                with open(path, "rb") as fh:
+                    while block := fh.read(1 << 20):
+                        decoder.decode(block)
+                    decoder.decode(b"", final=True)
             except (OSError, UnicodeDecodeError) as exc:
                 raise CommandError(f"{path}: {exc}") from exc
+            return Source(path=path)
 
         actor = system_user()
         if user:
