@@ -709,7 +709,7 @@ def _one_by_one(records, known, *, actor, on, source, outcome):
 
 def run_intake(*, cases_text="", claims_text="", actor, source: str = "intake file", dry_run=False,
                on: date | None = None, progress=None, chunk: int = CHUNK, batch: bool = True) -> Outcome:
-    """Validate and apply the files. With `dry_run` everything is done and then rolled back: the
+    """Validate and apply the files. With `dry_run` everything is done and rolled back, chunk by chunk: the
     outcome is exactly what the import would do (the admin's preview, `import_intake --dry-run`).
     `cases_text` / `claims_text` are the files' texts or `Source`s (a path, read as a stream).
 
@@ -767,53 +767,58 @@ def _apply_chunks(chunks, *, actor, on, source, dry_run, progress, batch, outcom
     # set-based path writes for staff only.
     batch = batch and getattr(actor, "is_staff", False)
     payers = _payers()
-    # A dry run is one transaction rolled back at the end; an import commits chunk by chunk so that
-    # its progress shows, each record in its own savepoint.
-    outer = transaction.atomic() if dry_run else contextlib.nullcontext()
-    try:
-        with outer:
-            while True:
-                with clock("assemble"):
-                    done, part = next(chunks, (None, None))
-                if part is None:
-                    break
-                chunk_started = time.perf_counter()
-                with transaction.atomic():
-                    good = [r for r in part if not r.errors]
-                    for r in part:
-                        if r.errors:
-                            _reject(r, r.errors, outcome)
-                    with clock("lookup"):
-                        known = _lookup(good, payers) if good else None
-                    plans, one_by_one = [], []
-                    with clock("plan"):
-                        for record in good:
-                            if not batch:
-                                one_by_one.append(record)
-                                continue
-                            try:
-                                plan = _plan_new(record, known)
-                            except _RecordRejected as exc:
-                                _reject(record, exc.errors, outcome)
-                                continue
-                            (plans.append(plan) if plan else one_by_one.append(record))
-                    if plans:
-                        try:
-                            with clock("write"):
-                                outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
-                            outcome.created += len(plans)
-                        except DatabaseError:  # e.g. a constraint, a concurrent import: one by one
-                            one_by_one = [p.record for p in plans] + one_by_one
-                    with clock("one_by_one"):
-                        _one_by_one(one_by_one, known, actor=actor, on=on, source=source, outcome=outcome)
-                # the chunk's whole time, its commit (or savepoint release) included
-                clock.timings["chunks"] = clock.timings.get("chunks", 0.0) + time.perf_counter() - chunk_started
-                if progress:
-                    progress(done, outcome.total)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    # An import commits chunk by chunk, each record in its own savepoint. A dry run rolls each chunk back
+    # once done: no record depends on another's writes (a case row is the only one with its natural key,
+    # and claims attach to the case row of the file they name), so the outcome is the import's; and the
+    # progress written between chunks is committed, so it shows on every database (SQLite too).
+    while True:
+        with clock("assemble"):
+            done, part = next(chunks, (None, None))
+        if part is None:
+            break
+        chunk_started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                _apply_chunk(part, payers, actor=actor, on=on, source=source, batch=batch, outcome=outcome,
+                             clock=clock)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        # the chunk's whole time, its commit (or rollback) included
+        clock.timings["chunks"] = clock.timings.get("chunks", 0.0) + time.perf_counter() - chunk_started
+        if progress:
+            progress(done, outcome.total)
+
+
+def _apply_chunk(part, payers, *, actor, on, source, batch, outcome, clock):
+    good = [r for r in part if not r.errors]
+    for r in part:
+        if r.errors:
+            _reject(r, r.errors, outcome)
+    with clock("lookup"):
+        known = _lookup(good, payers) if good else None
+    plans, one_by_one = [], []
+    with clock("plan"):
+        for record in good:
+            if not batch:
+                one_by_one.append(record)
+                continue
+            try:
+                plan = _plan_new(record, known)
+            except _RecordRejected as exc:
+                _reject(record, exc.errors, outcome)
+                continue
+            (plans.append(plan) if plan else one_by_one.append(record))
+    if plans:
+        try:
+            with clock("write"):
+                outcome.claims_added += _open_new(plans, actor=actor, on=on, source=source)
+            outcome.created += len(plans)
+        except DatabaseError:  # e.g. a constraint, a concurrent import: one by one
+            one_by_one = [p.record for p in plans] + one_by_one
+    with clock("one_by_one"):
+        _one_by_one(one_by_one, known, actor=actor, on=on, source=source, outcome=outcome)
 
 
 def errors_csv(errors) -> str:

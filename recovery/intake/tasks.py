@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ..models import IntakeBatch, IntakeRowError
@@ -38,30 +38,15 @@ def queue_preview(batch: IntakeBatch) -> None:
     transaction.on_commit(lambda: preview_batch_task.delay(batch.pk))
 
 
-class _SideProgress:
-    """The preview is one dry-run transaction rolled back at the end, so its progress cannot be written
-    through the same connection (it would be invisible, then rolled back): on PostgreSQL it is written
-    through a second connection, in autocommit, never waiting on a lock. Elsewhere (SQLite in
-    development, where tasks run eagerly in the request) it is not shown while it runs."""
+def _progress(batch_id):
+    """Saves a batch's progress (records done of total) after each chunk. run_intake calls it between
+    chunks, outside any transaction of its own — a preview rolls back chunk by chunk — so the admin's
+    progress bar sees it on every database."""
 
-    def __init__(self, batch_id):
-        self.batch_id = batch_id
-        self.conn = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
+    def progress(done, total):
+        IntakeBatch.objects.filter(pk=batch_id).update(done=done, total=total)
 
-    def __call__(self, done, total):
-        if self.conn is None:
-            return
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute("SET lock_timeout = '200ms'")
-                cur.execute(f"UPDATE {IntakeBatch._meta.db_table} SET done = %s, total = %s WHERE id = %s",
-                            [done, total, self.batch_id])
-        except DatabaseError:  # progress is a courtesy: never the reason a preview fails
-            log.warning("intake preview %s: progress not saved", self.batch_id)
-
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
+    return progress
 
 
 @shared_task(name="recovery.intake.preview_batch", acks_late=True)
@@ -70,16 +55,13 @@ def preview_batch_task(batch_id: int) -> dict:
     batch = IntakeBatch.objects.select_related("uploaded_by").get(pk=batch_id)
     if batch.status != IntakeBatch.Status.PREVIEWING:
         return batch.preview  # delivered twice: the preview is there
-    progress = _SideProgress(batch_id)
     try:
-        preview_batch(batch, progress=progress)
+        preview_batch(batch, progress=_progress(batch_id))
     except Exception as exc:  # recorded on the batch for the admin, then re-raised for the worker's log
         log.exception("intake preview %s failed", batch_id)
         IntakeBatch.objects.filter(pk=batch_id).update(status=IntakeBatch.Status.FAILED, failure=str(exc)[:2000],
                                                        finished_at=timezone.now())
         raise
-    finally:
-        progress.close()
     return batch.preview
 
 
@@ -104,12 +86,9 @@ def import_batch(batch_id: int) -> dict:
     if not claimed:
         return batch.result  # delivered twice, or not confirmed: nothing to do
 
-    def progress(done, total):
-        IntakeBatch.objects.filter(pk=batch_id).update(done=done, total=total)
-
     try:
         outcome = run_intake(cases_text=batch.cases_csv, claims_text=batch.claims_csv, actor=batch.uploaded_by,
-                             source=batch.cases_name, progress=progress)
+                             source=batch.cases_name, progress=_progress(batch_id))
     except Exception as exc:  # recorded on the batch for the admin, then re-raised for the worker's log
         log.exception("intake batch %s failed", batch_id)
         IntakeBatch.objects.filter(pk=batch_id).update(status=IntakeBatch.Status.FAILED, failure=str(exc)[:2000],
