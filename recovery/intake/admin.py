@@ -14,7 +14,7 @@ from . import layout
 from .layout import RowError
 from ..models import IntakeBatch
 from .services import errors_csv
-from .tasks import confirm_batch, preview_batch, queue_preview
+from .tasks import confirm_batch, live_progress, preview_batch, queue_preview
 from ..access import audit
 from ..access.admin_audit import AuditedModelAdmin
 
@@ -98,7 +98,7 @@ class IntakeBatchAdmin(AuditedModelAdmin):  # the files hold MBIs and names: eve
         return TemplateResponse(request, "admin/recovery/intakebatch/upload.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        batch = self._batch(request, object_id)
+        batch = live_progress(self._batch(request, object_id))
         phase = "import" if batch.status == IntakeBatch.Status.DONE else "preview"
         errors = batch.errors.filter(phase=phase)
         context = {
@@ -123,7 +123,7 @@ class IntakeBatchAdmin(AuditedModelAdmin):  # the files hold MBIs and names: eve
         return HttpResponseRedirect(reverse("admin:recovery_intakebatch_change", args=[pk]))
 
     def progress_view(self, request, pk):
-        batch = self._batch(request, pk)
+        batch = live_progress(self._batch(request, pk))
         from django.http import JsonResponse
 
         audit.record(request, audit.A.VIEW, batch, channel="admin", detail="progress")

@@ -709,7 +709,7 @@ def _one_by_one(records, known, *, actor, on, source, outcome):
 
 def run_intake(*, cases_text="", claims_text="", actor, source: str = "intake file", dry_run=False,
                on: date | None = None, progress=None, chunk: int = CHUNK, batch: bool = True) -> Outcome:
-    """Validate and apply the files. With `dry_run` everything is done and rolled back, chunk by chunk: the
+    """Validate and apply the files. With `dry_run` everything is done and then rolled back: the
     outcome is exactly what the import would do (the admin's preview, `import_intake --dry-run`).
     `cases_text` / `claims_text` are the files' texts or `Source`s (a path, read as a stream).
 
@@ -767,28 +767,30 @@ def _apply_chunks(chunks, *, actor, on, source, dry_run, progress, batch, outcom
     # set-based path writes for staff only.
     batch = batch and getattr(actor, "is_staff", False)
     payers = _payers()
-    # An import commits chunk by chunk, each record in its own savepoint. A dry run rolls each chunk back
-    # once done: no record depends on another's writes (a case row is the only one with its natural key,
-    # and claims attach to the case row of the file they name), so the outcome is the import's; and the
-    # progress written between chunks is committed, so it shows on every database (SQLite too).
-    while True:
-        with clock("assemble"):
-            done, part = next(chunks, (None, None))
-        if part is None:
-            break
-        chunk_started = time.perf_counter()
-        try:
-            with transaction.atomic():
-                _apply_chunk(part, payers, actor=actor, on=on, source=source, batch=batch, outcome=outcome,
-                             clock=clock)
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
-            pass
-        # the chunk's whole time, its commit (or rollback) included
-        clock.timings["chunks"] = clock.timings.get("chunks", 0.0) + time.perf_counter() - chunk_started
-        if progress:
-            progress(done, outcome.total)
+    # A dry run is one transaction rolled back at the end (a later record may rest on what an earlier one
+    # wrote: a TPOC row and, in another chunk, claims naming that case by number): its outcome is the
+    # import's. An import commits chunk by chunk so that its progress shows, each record in its own
+    # savepoint. (The preview's progress is saved beside the transaction: recovery.intake.tasks.)
+    outer = transaction.atomic() if dry_run else contextlib.nullcontext()
+    try:
+        with outer:
+            while True:
+                with clock("assemble"):
+                    done, part = next(chunks, (None, None))
+                if part is None:
+                    break
+                chunk_started = time.perf_counter()
+                with transaction.atomic():
+                    _apply_chunk(part, payers, actor=actor, on=on, source=source, batch=batch, outcome=outcome,
+                                 clock=clock)
+                # the chunk's whole time, its commit (or savepoint release) included
+                clock.timings["chunks"] = clock.timings.get("chunks", 0.0) + time.perf_counter() - chunk_started
+                if progress:
+                    progress(done, outcome.total)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
 
 
 def _apply_chunk(part, payers, *, actor, on, source, batch, outcome, clock):

@@ -1,9 +1,13 @@
 """The intake's Celery task (STYLE.md: tasks load, call, record). Eager in development and tests."""
 
+import json
 import logging
+import os
+from pathlib import Path
 
 from celery import shared_task
-from django.db import transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from ..models import IntakeBatch, IntakeRowError
@@ -38,15 +42,53 @@ def queue_preview(batch: IntakeBatch) -> None:
     transaction.on_commit(lambda: preview_batch_task.delay(batch.pk))
 
 
-def _progress(batch_id):
-    """Saves a batch's progress (records done of total) after each chunk. run_intake calls it between
-    chunks, outside any transaction of its own — a preview rolls back chunk by chunk — so the admin's
-    progress bar sees it on every database."""
+def _progress_file(batch_id) -> Path:
+    return Path(settings.VAR_DIR) / "intake" / f"preview-{int(batch_id)}.json"
 
-    def progress(done, total):
-        IntakeBatch.objects.filter(pk=batch_id).update(done=done, total=total)
 
-    return progress
+class _SideProgress:
+    """The preview is one dry-run transaction rolled back at the end, so its progress cannot be written
+    through the same connection (it would be invisible, then rolled back). On PostgreSQL it is written
+    through a second connection, in autocommit, never waiting on a lock. On SQLite, which lets one
+    connection write at a time (the dry run holds that lock until it rolls back), it goes to a small
+    file beside the database (VAR_DIR/intake/), which `live_progress` reads while the batch previews."""
+
+    def __init__(self, batch_id):
+        self.batch_id = batch_id
+        self.conn = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
+        self.path = None if self.conn is not None else _progress_file(batch_id)
+
+    def __call__(self, done, total):
+        try:
+            if self.conn is not None:
+                with self.conn.cursor() as cur:
+                    cur.execute("SET lock_timeout = '200ms'")
+                    cur.execute(f"UPDATE {IntakeBatch._meta.db_table} SET done = %s, total = %s WHERE id = %s",
+                                [done, total, self.batch_id])
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                partial = self.path.with_suffix(".part")
+                partial.write_text(json.dumps({"done": done, "total": total}))
+                os.replace(partial, self.path)  # a reader sees the old figures or the new, never half
+        except (DatabaseError, OSError):  # progress is a courtesy: never the reason a preview fails
+            log.warning("intake preview %s: progress not saved", self.batch_id)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+        else:
+            self.path.unlink(missing_ok=True)
+
+
+def live_progress(batch: IntakeBatch) -> IntakeBatch:
+    """A previewing batch with the progress its task saved beside the database (SQLite), if any."""
+    if batch.status == IntakeBatch.Status.PREVIEWING and connection.vendor != "postgresql":
+        try:
+            saved = json.loads(_progress_file(batch.pk).read_text())
+            batch.done, batch.total = int(saved["done"]), int(saved["total"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not started yet, or just finished
+    return batch
 
 
 @shared_task(name="recovery.intake.preview_batch", acks_late=True)
@@ -55,13 +97,16 @@ def preview_batch_task(batch_id: int) -> dict:
     batch = IntakeBatch.objects.select_related("uploaded_by").get(pk=batch_id)
     if batch.status != IntakeBatch.Status.PREVIEWING:
         return batch.preview  # delivered twice: the preview is there
+    progress = _SideProgress(batch_id)
     try:
-        preview_batch(batch, progress=_progress(batch_id))
+        preview_batch(batch, progress=progress)
     except Exception as exc:  # recorded on the batch for the admin, then re-raised for the worker's log
         log.exception("intake preview %s failed", batch_id)
         IntakeBatch.objects.filter(pk=batch_id).update(status=IntakeBatch.Status.FAILED, failure=str(exc)[:2000],
                                                        finished_at=timezone.now())
         raise
+    finally:
+        progress.close()
     return batch.preview
 
 
@@ -86,9 +131,12 @@ def import_batch(batch_id: int) -> dict:
     if not claimed:
         return batch.result  # delivered twice, or not confirmed: nothing to do
 
+    def progress(done, total):
+        IntakeBatch.objects.filter(pk=batch_id).update(done=done, total=total)
+
     try:
         outcome = run_intake(cases_text=batch.cases_csv, claims_text=batch.claims_csv, actor=batch.uploaded_by,
-                             source=batch.cases_name, progress=_progress(batch_id))
+                             source=batch.cases_name, progress=progress)
     except Exception as exc:  # recorded on the batch for the admin, then re-raised for the worker's log
         log.exception("intake batch %s failed", batch_id)
         IntakeBatch.objects.filter(pk=batch_id).update(status=IntakeBatch.Status.FAILED, failure=str(exc)[:2000],

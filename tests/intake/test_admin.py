@@ -5,9 +5,11 @@ import csv
 import io
 
 import pytest
+from django.db import transaction
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from recovery.intake import tasks
 from recovery.models import IntakeBatch
 from recovery.models import Claim, RecoveryCase
 from tests import factories as f
@@ -108,3 +110,28 @@ def test_a_small_upload_is_previewed_in_the_request(client, django_capture_on_co
         client.post(reverse("admin:recovery_intakebatch_add"),
                     {"cases_file": SimpleUploadedFile("cases.csv", cases.encode())})
     assert callbacks == [] and IntakeBatch.objects.get().status == IntakeBatch.Status.PREVIEWED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_previews_progress_is_saved_beside_its_transaction_and_shown(client, settings, tmp_path):
+    """The preview is one transaction rolled back at its end: its progress goes through a second
+    connection (PostgreSQL) or a file beside the database (SQLite), and the progress URL shows it."""
+    settings.VAR_DIR = tmp_path
+    worker = f.caseworker()
+    batch = IntakeBatch.objects.create(cases_name="cases.csv", cases_csv="x", layout_version="1", uploaded_by=worker,
+                                       status=IntakeBatch.Status.PREVIEWING)
+    client.force_login(worker)
+    url = reverse("admin:recovery_intakebatch_progress", args=[batch.pk])
+    assert client.get(url).json() == {"status": "previewing", "done": 0, "total": 0, "percent": 0}
+    progress = tasks._SideProgress(batch.pk)
+    try:
+        with transaction.atomic():  # as the dry run: it writes, holds its locks, and is rolled back
+            f.payer(name="Written by the dry run")
+            progress(2000, 6000)
+            seen = client.get(url).json()
+            transaction.set_rollback(True)
+    finally:
+        progress.close()
+    assert seen == {"status": "previewing", "done": 2000, "total": 6000, "percent": 33}
+    # after the preview the side figures are gone; the batch row holds the preview's own
+    assert not list(tmp_path.glob("intake/*"))

@@ -116,22 +116,3 @@ def test_a_file_read_from_disk_gives_what_its_text_gives(spread, tmp_path):
     before = _rows()
     again = run_intake(cases_text=Source(path=on_disk[0]), claims_text=Source(path=on_disk[1]), actor=actor)
     assert (again.created, again.claims_added, again.unchanged) == (0, 0, 4) and _rows() == before
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_preview_rolls_back_chunk_by_chunk_so_its_progress_is_committed_between_chunks():
-    actor = f.user(superuser=True)
-    f.payer(name="Acme Casualty")
-    benes = [f.beneficiary(first_name="Ann", last_name=f"Lee{i}") for i in range(5)]
-    cases = _csv(CASE_HEADER, [_case_row(b) for b in benes])
-    claims = _csv(CLAIM_HEADER, [_claim_row(b, f"C{i}") for i, b in enumerate(benes)])
-    seen = []
-
-    def progress(done, total):  # the admin's task saves it here (recovery.intake.tasks._progress)
-        seen.append((done, total, connection.in_atomic_block, RecoveryCase.objects.count()))
-
-    out = run_intake(cases_text=cases, claims_text=claims, actor=actor, dry_run=True, chunk=2, progress=progress)
-    assert (out.created, out.claims_added) == (5, 5)
-    # outside any transaction (so a save commits and another connection sees it), nothing left written
-    assert seen == [(0, 5, False, 0), (2, 5, False, 0), (4, 5, False, 0), (5, 5, False, 0)]
-    assert RecoveryCase.objects.count() == 0 and Claim.objects.count() == 0
