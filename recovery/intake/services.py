@@ -20,6 +20,7 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
@@ -332,9 +333,17 @@ def _records(cases: Source, index: _Index, spill: _Spill, chunk: int):
 # --- the chunk's lookups ------------------------------------------------------------------------------
 
 
+class _Person(NamedTuple):
+    pk: int
+    mbi: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+
+
 @dataclass
 class _Known:
-    beneficiaries: dict  # mbi → Beneficiary
+    beneficiaries: dict  # mbi → _Person (the columns the checks read), or a Beneficiary once fetched whole
     payers: dict  # (name casefold, kind) → [Payer]
     occurrences: dict  # (beneficiary id, payer id, incident date) → MSPOccurrence
     cases_by_occurrence: dict  # occurrence id → [RecoveryCase]
@@ -354,11 +363,15 @@ def _lookup(records: list[Record], payers: dict) -> _Known:
     mbis = {r.case.mbi for r in records if r.case} | {r.link[1] for r in records if not r.case and r.link[0] == "mbi"}
     numbers = {r.case.case_number for r in records if r.case and r.case.case_number}
     numbers |= {r.link[1] for r in records if not r.case and r.link[0] == "number"}
-    beneficiaries = {b.mbi: b for b in Beneficiary.objects.filter(mbi__in=mbis)}
+    # The checks read five columns: a model instance each (and its 20 other columns) only for the
+    # records that go one by one (_one_by_one fetches them).
+    beneficiaries = {p.mbi: p for p in map(_Person._make, Beneficiary.objects.filter(mbi__in=mbis).values_list(
+        "pk", "mbi", "first_name", "last_name", "date_of_birth"))}
     incidents = {r.case.incident_date for r in records if r.case}
     occurrences = {
         (o.beneficiary_id, o.payer_id, o.incident_date): o
-        for o in MSPOccurrence.objects.filter(beneficiary__in=beneficiaries.values(), incident_date__in=incidents)
+        for o in MSPOccurrence.objects.filter(beneficiary_id__in=[p.pk for p in beneficiaries.values()],
+                                              incident_date__in=incidents)
     }
     cases = RecoveryCase.objects.select_related("beneficiary", "occurrence").filter(track=Track.BENEFICIARY)
     found = {c.pk: c for c in cases.filter(occurrence__in=list(occurrences.values()))}
@@ -695,6 +708,11 @@ def _reject(record: Record, errors, outcome: Outcome):
 def _one_by_one(records, known, *, actor, on, source, outcome):
     """Each record in its own savepoint: it goes in whole or not at all; a database refusal (a
     constraint, a trigger, a concurrent import) rejects that record only, naming it."""
+    light = [known.beneficiaries[r.case.mbi].pk for r in records
+             if r.case and isinstance(known.beneficiaries.get(r.case.mbi), _Person)]
+    if light:  # the whole beneficiaries these records open or change cases for, in one query
+        for beneficiary in Beneficiary.objects.filter(pk__in=light):
+            known.beneficiaries[beneficiary.mbi] = beneficiary
     for record in records:
         try:
             with transaction.atomic():
