@@ -46,6 +46,7 @@ def dashboard_view(request, admin_site):
     charts = [{"table": t, "svg": svg.bars(t.rows, series=CHARTED[t.key], title=t.title) if t.key in CHARTED else None}
               for t in tables]
     context = {**admin_site.each_context(request), "title": "Supervisor dashboard", "charts": charts, "today": today(),
+               "book_minutes": selectors.DASHBOARD_CACHE_SECONDS // 60,
                "balances_error": error, "balances_as_of": request.GET.get("balances") or f"{today():%Y-%m-%d}"}
     return TemplateResponse(request, "admin/recovery/dashboard.html", context, status=400 if error else 200)
 

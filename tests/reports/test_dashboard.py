@@ -121,6 +121,8 @@ def test_page_svg_table_csv_and_access(world):
     assert main.count("<svg") == 4 and main.count('role="img"') == 4 and "<script" not in main
     assert ' style="' not in main  # the charts use classes only (CSP)
     assert "$250.00" in html
+    # the book-wide tables are cached (selectors.book_tables): the page says how old they may be
+    assert f"may be up to {selectors.DASHBOARD_CACHE_SECONDS // 60} minutes old" in html
     assert AuditEvent.objects.filter(object_type="recovery.Dashboard", action="view", username="boss").exists()
     response = c.get(reverse("admin:dashboard") + "?csv=aging")
     assert response["Content-Type"].startswith("text/csv")
