@@ -151,3 +151,16 @@ def test_the_book_wide_tables_are_counted_once_until_something_changes(world, dj
                       reason="Waiting for the plan")
     held = dict(selectors.book_tables(today=today)[0].rows)
     assert any(label.endswith("On hold") for label in held)
+
+
+def test_a_chart_is_drawn_once_for_the_same_rows_and_afresh_for_new_ones():
+    from recovery.reports import admin as dashboard_admin, svg
+
+    table = selectors.Table("caseworkers", "Work per caseworker", ["Caseworker", "Open", "Overdue"],
+                            [["ann", 3, 1], ["bob", 2, 0]])
+    first = dashboard_admin.chart(table)
+    assert first == svg.bars(table.rows, series=["Open", "Overdue"], title="Work per caseworker")
+    assert dashboard_admin.chart(table) is first  # the same rows: not drawn again
+    moved = selectors.Table(table.key, table.title, table.columns, [["ann", 4, 1], ["bob", 2, 0]])
+    assert dashboard_admin.chart(moved) == svg.bars(moved.rows, series=["Open", "Overdue"], title=table.title)
+    assert dashboard_admin.chart(moved) != first
