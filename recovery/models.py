@@ -130,7 +130,8 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-opened_on", "-id"], name="case_state_opened_idx"),
             models.Index(fields=["track", "-opened_on", "-id"], name="case_track_opened_idx"),
             models.Index(fields=["caseworker", "-opened_on", "-id"], name="case_cw_opened_idx"),
-            models.Index(fields=["caseworker", "next_due_date"], name="case_cw_due_idx"),
+            # A caseworker's worklist in its order: the 25 shown are read, not all their overdue cases (issue 10).
+            models.Index(fields=["caseworker", "next_due_date", "number"], name="case_cw_due_number_idx"),
             # The worklist's order (next_due_date, number): a day's thousands of ties need no sort (issue 10).
             models.Index(fields=["next_due_date", "number"], name="case_due_number_idx"),
             models.Index(fields=["state", "next_due_date", "number"], name="case_state_due_number_idx"),

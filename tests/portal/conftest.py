@@ -180,7 +180,7 @@ def world(db):
 def client_for(user) -> Client:
     client = Client()
     if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="config.auth_backends.OneQueryModelBackend")
     return client
 
 

@@ -257,3 +257,30 @@ def test_a_filtered_count_stops_at_the_cap(monkeypatch):
     monkeypatch.setattr(pagination.FastPaginator, "cap", 3)
     assert pagination.FastPaginator(RecoveryCase.objects.filter(track=Track.BENEFICIARY), 2).count == 4
     assert pagination.FastPaginator(RecoveryCase.objects.all(), 2).count == 5  # unfiltered, small: exact
+
+
+def test_the_caseworker_filter_links_are_djangos_links(client, boss):
+    """The caseworker choices build one query string and put each id in it: the same links Django builds
+    one by one, with another filter and a search kept, and the chosen one marked."""
+    people = [f.caseworker(f"cw{i}") for i in range(3)]
+    for p in people:
+        make_cases(1, caseworker=p)
+    chosen = people[1]
+    response = client.get(CASES, {"state__exact": "reported", "q": "a b", "caseworker__id__exact": chosen.pk})
+    cl = response.context["cl"]
+    spec = [s for s in cl.filter_specs if getattr(s, "field_path", "") == "caseworker"][0]
+    ours = list(spec.choices(cl))
+    djangos = list(django_admin.RelatedFieldListFilter.choices(spec, cl))
+    assert ours == djangos
+    assert [c["display"] for c in ours if c["selected"]] == [chosen.username]
+    assert len(ours) == len(people) + 1 + (1 if spec.include_empty_choice else 0)
+
+
+def test_a_name_search_reads_the_names_once(client, boss):
+    """The beneficiaries so named are found once per page (their ids), not again for the count and the page."""
+    make_cases(3)
+    client.get(CASES, {"q": "name:Nowak"})
+    with CaptureQueriesContext(connection) as q:
+        response = client.get(CASES, {"q": "Nowak"})
+    assert response.status_code == 200
+    assert sum("search_name" in x["sql"] and "LIKE" in x["sql"] for x in q.captured_queries) == 1

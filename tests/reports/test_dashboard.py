@@ -121,6 +121,8 @@ def test_page_svg_table_csv_and_access(world):
     assert main.count("<svg") == 4 and main.count('role="img"') == 4 and "<script" not in main
     assert ' style="' not in main  # the charts use classes only (CSP)
     assert "$250.00" in html
+    # the book-wide tables are cached (selectors.book_tables): the page says how old they may be
+    assert f"may be up to {selectors.DASHBOARD_CACHE_SECONDS // 60} minutes old" in html
     assert AuditEvent.objects.filter(object_type="recovery.Dashboard", action="view", username="boss").exists()
     response = c.get(reverse("admin:dashboard") + "?csv=aging")
     assert response["Content-Type"].startswith("text/csv")
@@ -149,3 +151,16 @@ def test_the_book_wide_tables_are_counted_once_until_something_changes(world, dj
                       reason="Waiting for the plan")
     held = dict(selectors.book_tables(today=today)[0].rows)
     assert any(label.endswith("On hold") for label in held)
+
+
+def test_a_chart_is_drawn_once_for_the_same_rows_and_afresh_for_new_ones():
+    from recovery.reports import admin as dashboard_admin, svg
+
+    table = selectors.Table("caseworkers", "Work per caseworker", ["Caseworker", "Open", "Overdue"],
+                            [["ann", 3, 1], ["bob", 2, 0]])
+    first = dashboard_admin.chart(table)
+    assert first == svg.bars(table.rows, series=["Open", "Overdue"], title="Work per caseworker")
+    assert dashboard_admin.chart(table) is first  # the same rows: not drawn again
+    moved = selectors.Table(table.key, table.title, table.columns, [["ann", 4, 1], ["bob", 2, 0]])
+    assert dashboard_admin.chart(moved) == svg.bars(moved.rows, series=["Open", "Overdue"], title=table.title)
+    assert dashboard_admin.chart(moved) != first

@@ -170,7 +170,7 @@ def test_the_portal_form_refuses_a_folder_path_in_the_name_however_it_is_written
     attorney = f.user("attorney-up")
     ExternalProfile.objects.create(user=attorney, kind=ExternalProfile.Kind.REPRESENTATIVE)
     case = f.case()
-    client.force_login(attorney, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(attorney, backend="config.auth_backends.OneQueryModelBackend")
     raw = body(field_part("kind", "por"), field_part("case_number", case.number),
                field_part("mbi", case.beneficiary.mbi_display), part("document", disposition, PDF))
     response = client.generic("POST", reverse("portal:authorisation"), raw, content_type=CONTENT_TYPE)

@@ -10,9 +10,11 @@ BENCH_SMALL_DB_URL or …/recovery_bench_10k). For each database:
 1. one client, in-process (a subprocess of this command with DATABASE_URL set, Django's test client
    signed in as the page's user): `--requests` timed GETs per page after 3 warm-up ones, and the SQL
    queries of one request;
-2. 16 clients: gunicorn (`--workers` sync workers, DEBUG off) on a loopback port, `--clients` threads
-   sending `--concurrent-requests` GETs per page back to back with the same users' session cookies;
-   every answer that is not 200 counts as an error. gunicorn is stopped afterwards.
+2. 16 clients: gunicorn (`--workers` sync workers, DEBUG off) on each database (loopback ports `--port`
+   and `--port` + 1), `--clients` threads sending `--concurrent-requests` GETs per page back to back with
+   the same users' session cookies, after one concurrent warm-up round; each page is driven on the N-case
+   database and then straight away on the 10,000-case one, so that a page's two figures share the load of
+   the moment; every answer that is not 200 counts as an error. Both servers are stopped afterwards.
 
 Pages: the trivial admin page (clock lengths: the per-request floor), the admin case list (default, search
 by case number / MBI / name / name typed without its accents / payer name / claim number / attorney,
@@ -76,14 +78,16 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         if o["single"] or o["profile"]:
             return self._single(o)
-        results = {}
+        envs, singles = {}, {}
         for label, url, n in (("big", o["big_db"], o["cases"]), ("small", o["small_db"], 10_000)):
-            env = self._env(url)
+            envs[label] = env = self._env(url)
             self._ensure_data(env, n, o["build"])
-            self.stdout.write(f"-- {label}: {url.rsplit('/', 1)[-1]} (load {os.getloadavg()[0]:.1f})")
-            single = self._run_single(env, o)
-            conc = self._run_concurrent(env, single, o)
-            results[label] = {"single": single["pages"], "conc": conc, "cases": single["cases"]}
+            self.stdout.write(f"-- {label}: {url.rsplit('/', 1)[-1]}, one client (load {os.getloadavg()[0]:.1f})")
+            singles[label] = self._run_single(env, o)
+        self.stdout.write(f"-- 16 clients, each page on both databases in turn (load {os.getloadavg()[0]:.1f})")
+        conc = self._run_concurrent_pair(envs, singles, o)
+        results = {label: {"single": singles[label]["pages"], "conc": conc[label], "cases": singles[label]["cases"]}
+                   for label in ("big", "small")}
         self._report(results, o)
 
     def _env(self, url):
@@ -116,25 +120,39 @@ class Command(BaseCommand):
             raise CommandError(f"the single-client run failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
         return json.loads(line[len(SINGLE_TAG):])
 
-    def _run_concurrent(self, env, single, o):
-        port = o["port"]
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", str(o["workers"]), "--log-level", "warning", "--timeout", "120"],
-            env=env, cwd=BASE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    def _run_concurrent_pair(self, envs, singles, o):
+        """gunicorn on each database (ports --port and --port + 1, only one driven at a time); each page is
+        driven on the N-case database and then at once on the 10,000-case one, so that both measurements of a
+        page share the machine's load of that moment (the machine is shared: a burst of other work during
+        one database's whole run used to land in one side of every ratio)."""
+        servers = {}
         try:
-            self._wait_for(port, server)
-            out = {}
-            for name, page in single["pages"].items():
-                cookie = single["cookies"][page["user"]]
-                out[name] = self._drive(port, page["url"], cookie, o["clients"], o["concurrent_requests"])
+            for i, label in enumerate(("big", "small")):
+                port = o["port"] + i
+                servers[label] = (port, subprocess.Popen(
+                    [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "--bind",
+                     f"127.0.0.1:{port}", "--workers", str(o["workers"]), "--log-level", "warning", "--timeout",
+                     "120"], env=envs[label], cwd=BASE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    text=True))
+            for port, server in servers.values():
+                self._wait_for(port, server)
+            out = {"big": {}, "small": {}}
+            # the two page maps are built in the same order (only the deep API page's name differs)
+            for big_name, small_name in zip(singles["big"]["pages"], singles["small"]["pages"]):
+                for label, name in (("big", big_name), ("small", small_name)):
+                    page = singles[label]["pages"][name]
+                    cookie = singles[label]["cookies"][page["user"]]
+                    out[label][name] = self._drive(servers[label][0], page["url"], cookie, o["clients"],
+                                                   o["concurrent_requests"])
             return out
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for _, server in servers.values():
+                server.terminate()
+            for _, server in servers.values():
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
 
     def _wait_for(self, port, server):
         deadline = time.monotonic() + 60
@@ -164,8 +182,11 @@ class Command(BaseCommand):
         return (time.perf_counter() - t) * 1000, status
 
     def _drive(self, port, url, cookie, clients, total):
-        for _ in range(2):  # warm both workers
-            self._get(port, url, cookie)
+        # Warm every worker: one concurrent round, so that each gunicorn worker (not only the one that
+        # happens to take two sequential requests) has filled its per-process caches — the nav counts, the
+        # dashboard's book tables — before the timed requests; the timed ones are the steady state.
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(lambda _: self._get(port, url, cookie), range(clients)))
         lock, left, times, errors = threading.Lock(), [total], [], []
 
         def client():
