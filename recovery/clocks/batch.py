@@ -32,14 +32,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Max, prefetch_related_objects
 from django.utils import timezone
 
 from ..cases import services
 from .counting import due_step
 from ..cases.guards import why_not
 from ..cases.selectors import Balance
-from ..cases.tracks import CLOSED_STATES
+from ..cases.tracks import CLOSED_STATES, State
+from ..errors import CaseActionError
 from ..letters import compose as letters
 from ..models import CaseEvent, Debt, DebtEvent, LedgerEntry, Letter, LetterDelivery, RecoveryCase
 from ..money import ledger
@@ -52,6 +53,9 @@ TIMINGS: Counter = Counter()
 # The steps this engine takes (the debt letters, SPEC §3.1-§3.3); the services name their letters.
 DEBT_STEPS = services.DEBT_LETTER_KINDS
 
+
+# The states whose automatic step is the demand (due_step: an unanswered CPN or payment notice).
+DEMAND_STATES = (State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED)
 
 RULE, RUN_DATE = "rule", "run_date"  # a step dated by its rule's day, or by the sweep's run date
 
@@ -102,11 +106,14 @@ class _Out:
     events: list = field(default_factory=list)
     letters: list = field(default_factory=list)
     fields: set = field(default_factory=set)
+    new_debt: Debt | None = None  # the debt a demand step opened
 
 
 def _load(ids, as_of):
     cases = list(RecoveryCase.objects.select_for_update(of=("self",))
-                 .select_related("beneficiary", "debtor_payer").filter(pk__in=ids).order_by("pk"))
+                 .select_related("beneficiary", "debtor_payer", "settlement").filter(pk__in=ids).order_by("pk"))
+    # the claims a demand step counts (demand_computation; the letter lists the related ones)
+    prefetch_related_objects([c for c in cases if c.state in DEMAND_STATES], "claims")
     debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
     events = defaultdict(list)
     for e in DebtEvent.objects.filter(debt__case_id__in=ids).order_by("event_date", "id"):
@@ -162,7 +169,7 @@ def _history_fields():
     return [f.attname for f in RecoveryCase.history.model.tracked_fields]
 
 
-def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
+def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now, terms_on=None):
     """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
     out, steps, actor_name = _Out(), [], actor.get_username()
     fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
@@ -171,32 +178,39 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
         step = due_step(case, table)
         if step is None or step.on > as_of:
             break
-        if step.action not in DEBT_STEPS or lg is None or last is None:
+        demand = step.action == "issue_demand"
+        if not (demand or step.action in DEBT_STEPS) or (lg is None) != demand or last is None:
             raise Fallback(step.action)
-        if lg.schedule(max(step.on, lg.debt.demand_date)).balance <= 0:
+        if not demand and lg.schedule(max(step.on, lg.debt.demand_date)).balance <= 0:
             break  # paid by the step's date (process_case)
         on = max(step.on, last) if dated_by == RULE else max(as_of, step.on)
         steps.append((step.action, on))
         # services.case_act / _check (the row is locked; the copy is the one just loaded)
         if on > today:
             raise Fallback("a step dated in the future")
-        case._ledger_balance = Balance(*lg.balance)
-        try:
-            if why_not(case, step.action, user=actor, on=on, table=table) or on < last:
-                raise Fallback("refused")
-        finally:
-            del case._ledger_balance
-        # services._debt_letter: interest through the letter's date; the letter states the debt as of it
-        _assess(lg, on, actor_name, out)
-        balance = lg.schedule(on)
-        extra = {"principal": balance.principal, "interest": balance.interest}
-        referral = services._referral_date(case, step.action, on, table)
-        if referral:
-            extra["referral_date"] = referral.isoformat()
+        if why_not(case, step.action, user=actor, on=on, table=table,
+                   balance=None if demand else Balance(*lg.balance)) or on < last:
+            raise Fallback("refused")
+        if demand:
+            # services._issue_demand: the amount, the letter's facts and the debt it opens (unsaved)
+            try:
+                plan, comp, terms = services.demand_step(case, on=on, terms_on=terms_on)
+            except CaseActionError as exc:
+                raise Fallback(exc.message) from None
+            fsm_kwargs, kind, amount, extra = plan.fsm_kwargs, plan.letter_kind, plan.letter_amount, plan.letter_extra
+        else:
+            # services._debt_letter: interest through the letter's date; the letter states the debt as of it
+            _assess(lg, on, actor_name, out)
+            balance = lg.schedule(on)
+            fsm_kwargs, kind, amount = {}, DEBT_STEPS[step.action], balance.balance
+            extra = {"principal": balance.principal, "interest": balance.interest}
+            referral = services._referral_date(case, step.action, on, table)
+            if referral:
+                extra["referral_date"] = referral.isoformat()
         # services._perform: transition, deadline, save, history, letter
         from_state = case.state
         before = {name: getattr(case, name) for name in fields}
-        getattr(case, step.action)(on=on)
+        getattr(case, step.action)(on=on, **fsm_kwargs)
         services._refresh_deadline(case, table)
         case.updated_at = now
         out.fields |= {name for name in fields if getattr(case, name) != before[name]} | {"updated_at"}
@@ -204,10 +218,16 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
         event = CaseEvent(case=case, effective_date=on, actor=actor, actor_name=actor_name, action=step.action,
                           from_state=from_state, to_state=case.state, reason=step.why.strip())
         out.events.append(event)
+        if demand:  # the after-save of _issue_demand: ledger.debt_open
+            debt, opening = ledger.debt_new(case=case, principal=comp.amount, on=on, terms=terms,
+                                            computation=comp.as_dict(), actor_name=actor_name)
+            out.new_debt = debt
+            out.ledger.append(opening)
+            lg = _Ledger(debt, [], [], [comp.amount, money.ZERO, money.ZERO], horizon=max(as_of, on))
         token = letters.extra_content.set({"dated_by": dated_by})
         try:
-            out.letters.append(letters.letter_for(case, DEBT_STEPS[step.action], on=on, event=event,
-                                                  amount=balance.balance, auths=auths, **extra))
+            out.letters.append(letters.letter_for(case, kind, on=on, event=event, amount=amount, auths=auths,
+                                                  **extra))
         finally:
             letters.extra_content.reset(token)
         last = on
@@ -281,7 +301,7 @@ def _copy(model, rows):
     fields = [f for f in meta.concrete_fields if f is not meta.pk]
     # defaults per row (a uuid4 default differs row by row)
     default = {f.attname: (lambda: now) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
-               else f.get_default for f in fields if f.attname not in rows[0]}
+               else f.get_default for f in fields}
     prep = [_prep(f) for f in fields]
     names = [f.attname for f in fields]
     with conn.cursor() as cur:
@@ -330,8 +350,10 @@ def _update(model, objs, names):
 def _write(cases_out, debts):
     """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
     outs = [out for _, out in cases_out]
+    _insert(Debt, [o.new_debt for o in outs if o.new_debt])
     _copy(LedgerEntry, [r for o in outs for r in o.ledger])
-    _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty], ["posted_through", "next_assessment_date"])
+    _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty and not o.new_debt],
+            ["posted_through", "next_assessment_date"])
     stepped = [(c, o) for c, o in cases_out if o.snapshots]
     if not stepped:
         return
@@ -376,11 +398,12 @@ def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now):
         cases, ledgers, last, auths = _load(ids, as_of)
         t1 = time.perf_counter()
         found = {c.pk for c in cases}
-        done, fallback = [], [pk for pk in ids if pk not in found]
+        done, fallback, terms_on = [], [pk for pk in ids if pk not in found], {}
         for case in cases:
             try:
                 result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
-                                     as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+                                     as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now,
+                                     terms_on=terms_on)
             except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
                 if not isinstance(exc, Fallback):
                     log.info("case %s (id %s): batch engine gave way to the per-case path (%r)", case.number, case.pk, exc)

@@ -75,7 +75,7 @@ from recovery.clocks import counting as clocks, sweeps
 from recovery.money import ledger, rules as money
 from recovery.cases import services
 from recovery.document_models import UploadedDocument
-from recovery.models import CaseEvent, Debt, LedgerEntry, RecoveryCase
+from recovery.models import CaseEvent, Claim, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from recovery.money.policy import clock_table, interest_terms
 from recovery.cases.tracks import CLOSED_STATES, State, Track
 
@@ -119,7 +119,12 @@ SCENARIOS = [
     ("plan not due (day 0-60)", 4, Track.PLAN, S.DEMAND_ISSUED, (0, 60)),
     ("ghp not due (day 0-60)", 2, Track.GHP, S.DEMAND_ISSUED, (0, 60)),
     ("CPN answered (nothing due)", 2, Track.BENEFICIARY, S.CPN_ISSUED, None),
+    # the demand steps (SPEC §3.2, §3.3): days before as-of of the CPN / payment notice; the later ones
+    # also take the referral notice in the same sweep (catch-up)
+    ("plan CPN unanswered: demand due", 3, Track.PLAN, S.CPN_ISSUED, (31, 110)),
+    ("ghp payment notice unanswered: demand due", 3, Track.GHP, S.PAYMENT_NOTICE_ISSUED, (46, 120)),
 ]
+PAYMENT_SHARE = 0.12  # debts with one partial payment (recorded and posted, as ledger.payment_record leaves them)
 _LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # MBI letters (no S, L, O, I, B, Z)
 _ENTRY_ACTION = {S.DEMAND_ISSUED: "issue_demand", S.INTENT_TO_REFER_ISSUED: "issue_itr",
                  S.REFERRAL_NOTICE_ISSUED: "issue_referral_notice", S.REFERRED_TO_TREASURY: "refer_to_treasury"}
@@ -133,11 +138,15 @@ def _mbi(i: int) -> str:
     return f"9{a}0{d[0]}{b}0{d[1]}{c}{e}{d[2]}{d[3]}"
 
 
-def _ledger_rows(debt: Debt, through: date, actor_name: str) -> list[LedgerEntry]:
-    """The interest rows the ledger holds once posted through `through` (the schedule's own rows; no events)."""
-    schedule = money.debt_schedule(principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date,
-                                   as_of=through, events=(), year_days=debt.year_days, period_days=debt.period_days,
-                                   grace_days=debt.grace_days)
+def _schedule(debt: Debt, through: date, events=()):
+    return money.debt_schedule(principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date,
+                               as_of=through, events=events, year_days=debt.year_days, period_days=debt.period_days,
+                               grace_days=debt.grace_days)
+
+
+def _ledger_rows(debt: Debt, through: date, actor_name: str, events=()) -> list[LedgerEntry]:
+    """The rows the ledger holds once posted through `through` (the schedule's own rows)."""
+    schedule = _schedule(debt, through, events)
     return [LedgerEntry(case_id=debt.case_id, kind=r.kind, entry_date=r.date, amount=r.amount, period=r.period,
                         base=r.base, note=r.note[:300], actor_name=actor_name,
                         **dict(zip(("principal", "interest", "refund_owed"), ledger._deltas(r))))
@@ -220,7 +229,8 @@ class Command(BaseCommand):
             case = RecoveryCase(number=f"{prefix}9{i:013d}", track=track, state=state, beneficiary=rng.choice(benes),
                                 debtor_payer=None if track == Track.BENEFICIARY else rng.choice(payers))
             last = self._case_dates(case, span, table, rng, late="late" in name)
-            case.opened_on = (case.demand_date or case.rar_date or case.cpn_date) - timedelta(days=200)
+            case.opened_on = (case.demand_date or case.rar_date or case.cpn_date
+                              or case.payment_notice_date) - timedelta(days=200)
             deadline = clocks.next_deadline(case, table=table)
             case.next_due_date = deadline.due if deadline else None
             case.next_due_reason = deadline.reason if deadline else ""
@@ -231,8 +241,14 @@ class Command(BaseCommand):
         n_auth = self._build_representatives(case_rows, rng)
 
         terms_on: dict[date, object] = {}
-        debts, events = [], []
+        debts, events, claims = [], [], []
         for case, last in zip(case_rows, plans):
+            if case.state in (S.CPN_ISSUED, S.PAYMENT_NOTICE_ISSUED) and not case.response_date:
+                action = "issue_cpn" if case.state == S.CPN_ISSUED else "issue_payment_notice"
+                events.append(CaseEvent(case=case, effective_date=last, actor=actor, actor_name=actor.username,
+                                        action=action, from_state=S.REPORTED, to_state=case.state, reason="bench"))
+                claims.extend(self._claims(case, rng))
+                continue
             if case.state in (S.RAR_ISSUED, S.CPN_ISSUED):
                 action, frm, on = ("issue_rar", S.OCCURRENCE_POSTED, case.rar_date) if case.rar_date else \
                     ("record_response", S.CPN_ISSUED, case.response_date)
@@ -258,7 +274,7 @@ class Command(BaseCommand):
                 events.append(CaseEvent(case=case, effective_date=last, actor=actor, actor_name=actor.username,
                                         action=_ENTRY_ACTION[case.state], from_state=frm, to_state=case.state,
                                         reason="bench"))
-        entries = []
+        entries, payments = [], {}
         last_of = {c.pk: last for c, last in zip(case_rows, plans)}
         for d in debts:
             entries.append(LedgerEntry(case_id=d.case_id, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=d.demand_date,
@@ -266,16 +282,32 @@ class Command(BaseCommand):
                                        actor_name=actor.username))
             # interest posted up to the case's last step (due) or through the as-of date (posted)
             through = as_of if self.interest == "posted" else last_of[d.case_id]
-            entries.extend(_ledger_rows(d, through, actor.username))
+            pay = None
+            if (as_of - d.demand_date).days >= 2 and rng.random() < PAYMENT_SHARE:
+                # one partial payment, recorded (so posted through its date, as payment_record does)
+                on = d.demand_date + timedelta(days=rng.randint(1, (as_of - d.demand_date).days))
+                owed = _schedule(d, on).balance
+                pay = money.Payment(on, (owed * Decimal(rng.randint(5, 60)) / 100).quantize(Decimal("0.01")))
+                payments[d.case_id] = pay
+                through = max(through, on)
+            events_d = (pay,) if pay else ()
+            entries.extend(_ledger_rows(d, through, actor.username, events_d))
             d.posted_through = through
-            d.next_assessment_date = ledger.next_assessment_date(d, as_of=through, principal=d.principal)
+            d.next_assessment_date = ledger.next_assessment_date(d, as_of=through,
+                                                                 principal=_schedule(d, through, events_d).principal)
         Debt.objects.bulk_create(debts, batch_size=5000)
+        DebtEvent.objects.bulk_create([
+            DebtEvent(debt=d, kind=DebtEvent.Kind.PAYMENT, event_date=payments[d.case_id].date,
+                      amount=payments[d.case_id].amount, actor_name=actor.username)
+            for d in debts if d.case_id in payments], batch_size=5000)
+        Claim.objects.bulk_create(claims, batch_size=10000)
         CaseEvent.objects.bulk_create(events, batch_size=10000)
         LedgerEntry.objects.bulk_create(entries, batch_size=10000)
         with connection.cursor() as cur:
             for t in ("beneficiaries_beneficiary", "payers_payer", "recovery_recoverycase", "recovery_debt",
                       "recovery_ledgerentry", "recovery_caseevent", "recovery_letter", "recovery_letterdelivery",
-                      "recovery_historicalrecoverycase", "recovery_clocklength"):
+                      "recovery_historicalrecoverycase", "recovery_clocklength", "recovery_claim",
+                      "recovery_debtevent"):
                 cur.execute(f"ANALYZE {t}")
         self.baseline = self._max_ids()
         self.stdout.write(
@@ -285,6 +317,18 @@ class Command(BaseCommand):
             f"as-of {as_of}, interest mode '{self.interest}'")
         for name, _, *_rest in SCENARIOS:
             self.stdout.write(f"    {self.mix[name]:>8,}  {name}")
+
+    @staticmethod
+    def _claims(case, rng):
+        """The claims a CPN / payment notice listed: 1-3 related ones and sometimes one unrelated."""
+        out = []
+        for k in range(rng.randint(1, 3) + (rng.random() < 0.2)):
+            start = case.incident_date + timedelta(days=rng.randint(1, 150))
+            out.append(Claim(case=case, claim_number=f"B{case.pk}-{k}", provider_name=f"Provider {k % 7}",
+                             service_from=start, service_to=start + timedelta(days=rng.randint(0, 9)),
+                             diagnosis_codes="S72.001A", amount_paid=Decimal(rng.randrange(10_000, 900_000)) / 100,
+                             status=Claim.Status.UNRELATED if k == 3 else Claim.Status.RELATED))
+        return out
 
     def _build_representatives(self, cases, rng):
         """Representatives on ~6% of the cases (letters go to them too, SPEC §6, §8): verified PORs, verified
@@ -321,10 +365,15 @@ class Command(BaseCommand):
         if case.state == S.RAR_ISSUED:
             case.rar_date = as_of - timedelta(days=rng.randint(66, 120))
             return case.rar_date
-        if case.state == S.CPN_ISSUED:
+        if case.state == S.CPN_ISSUED and span is None:
             case.cpn_date = as_of - timedelta(days=rng.randint(10, 25))
             case.response_date = case.cpn_date + timedelta(days=5)
             return case.response_date
+        if case.state in (S.CPN_ISSUED, S.PAYMENT_NOTICE_ISSUED):  # unanswered: the demand falls due
+            notice = as_of - timedelta(days=rng.randint(*span))
+            setattr(case, "cpn_date" if case.state == S.CPN_ISSUED else "payment_notice_date", notice)
+            case.incident_date = notice - timedelta(days=rng.randint(200, 400))
+            return notice
         demand = as_of - timedelta(days=rng.randint(*span))
         case.demand_date = demand
         case.demand_amount = Decimal(rng.randrange(50_000, 5_000_000)) / 100
@@ -425,6 +474,23 @@ class Command(BaseCommand):
         return steps, len(ids)
 
     def _sql(self):
+        """Variant C; prints its slowest statements (each one's wall time) after it ran."""
+        timings = []
+
+        def timed(execute, sql, params, many, context):
+            t = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.append((time.perf_counter() - t, " ".join(sql.split())[:110]))
+
+        with connection.execute_wrapper(timed):
+            result = self._sql_statements()
+        for seconds, sql in sorted(timings, reverse=True)[:8]:
+            self.stdout.write(f"    C {seconds:7.3f} s  {sql}")
+        return result
+
+    def _sql_statements(self):
         p = {"as_of": self.as_of, "uid": self.actor.pk, "uname": self.actor.username, "closed": CLOSED,
              "automatic": [str(s) for s in sweeps.AUTOMATIC_STATES]}
         steps = 0
@@ -654,10 +720,11 @@ class Command(BaseCommand):
             out["states"] = dict(cur.fetchall())
             queries = {
                 "cases": """SELECT count(*), md5(string_agg(row(id, state, itr_date, referral_notice_date, referral_date,
-                                   next_due_date, next_due_reason)::text, ';' ORDER BY id))
+                                   next_due_date, next_due_reason, demand_date, demand_amount,
+                                   demand_without_reduction)::text, ';' ORDER BY id))
                               FROM recovery_recoverycase WHERE id BETWEEN %(lo)s AND %(hi)s""",
                 "history rows": """SELECT count(*), md5(string_agg(row(id, state, itr_date, referral_notice_date,
-                                   referral_date, history_type, history_user_id)::text, ';' ORDER BY id, state))
+                                   referral_date, demand_date, demand_amount, history_type, history_user_id)::text, ';' ORDER BY id, state))
                               FROM recovery_historicalrecoverycase WHERE history_id > %(history)s""",
                 "events": """SELECT count(*), md5(string_agg(row(case_id, effective_date, action, from_state, to_state,
                                    reason, actor_id, actor_name)::text, ';' ORDER BY case_id, effective_date, action))
@@ -676,7 +743,9 @@ class Command(BaseCommand):
                                    principal, interest, refund_owed, note, actor_name)::text, ';'
                                    ORDER BY case_id, entry_date, period))
                               FROM recovery_ledgerentry WHERE id > %(ledger)s""",
-                "debts": """SELECT count(*), md5(string_agg(row(case_id, posted_through, next_assessment_date)::text,
+                "debts": """SELECT count(*), md5(string_agg(row(case_id, posted_through, next_assessment_date, demand_date,
+                                   principal, annual_rate, year_days, period_days, grace_days, rate_effective_from,
+                                   computation)::text,
                                    ';' ORDER BY case_id))
                               FROM recovery_debt WHERE case_id BETWEEN %(lo)s AND %(hi)s""",
             }
