@@ -312,7 +312,8 @@ class Command(BaseCommand):
         self.baseline = self._max_ids()
         self.stdout.write(
             f"built {len(case_rows):,} open cases ({len(benes):,} beneficiaries), {len(debts):,} debts, "
-            f"{len(entries):,} ledger rows, {len(events):,} history rows, {n_auth:,} representatives' "
+            f"{len(entries):,} ledger rows, {len(payments):,} partial payments, {len(claims):,} claims, "
+            f"{len(events):,} history rows, {n_auth:,} representatives' "
             f"authorisations in {time.perf_counter() - t0:.1f} s; "
             f"as-of {as_of}, interest mode '{self.interest}'")
         for name, _, *_rest in SCENARIOS:
@@ -511,14 +512,190 @@ class Command(BaseCommand):
             cur.execute("ALTER TABLE bench_due ADD PRIMARY KEY (case_id)")
             cur.execute("SELECT count(*) FROM bench_due")
             due = cur.fetchone()[0]
+            steps += self._sql_demand(cur, p)  # a case takes its demand before any debt step
+            self._sql_payments(cur)
             while True:  # one round per step: a case two steps behind takes its second in round two
                 taken = self._sql_round(cur, p)
                 steps += taken
                 if not taken:
                     break
             self._sql_interest(cur, p)  # in 'posted' mode it finds no period to post, but it looks (as A and B do)
-            cur.execute("DROP TABLE bench_due, bench_clk")
+            cur.execute("DROP TABLE bench_due, bench_clk, bench_pay")
         return steps, due
+
+    def _sql_payments(self, cur):
+        """bench_pay: per debt of a due case, its payment (at most one, partial: all this data holds) and
+        what it does (SPEC §5.5): it goes to the interest assessed before it, the rest to principal; a
+        period whose last day is on or after it is charged on the principal it leaves. Interest assessed
+        before day d: every period ended before d once the grace days are over (those ended inside the
+        grace days are assessed on the day after them, before that day's events)."""
+        cur.execute("""
+            SELECT count(*) FROM recovery_debt d JOIN bench_due u ON u.case_id = d.case_id
+             WHERE (SELECT count(*) FROM recovery_debtevent e WHERE e.debt_id = d.id) > 1
+                OR EXISTS (SELECT 1 FROM recovery_debtevent e WHERE e.debt_id = d.id AND e.kind <> 'payment')""")
+        if cur.fetchone()[0]:
+            raise CommandError("variant C handles at most one payment a debt and no other debt events")
+        cur.execute("""
+            CREATE TEMP TABLE bench_pay AS
+            SELECT d.id AS debt_id, d.case_id, q.*, w.*, d.principal - w.to_principal AS p1,
+                   round((d.principal - w.to_principal) * d.annual_rate * d.period_days / d.year_days, 2) AS per1
+              FROM recovery_debt d JOIN bench_due u ON u.case_id = d.case_id
+              LEFT JOIN recovery_debtevent e ON e.debt_id = d.id
+             CROSS JOIN LATERAL (SELECT round(d.principal * d.annual_rate * d.period_days / d.year_days, 2) AS per0,
+                                        coalesce(e.event_date - d.demand_date, 2147483647) AS pay_day,
+                                        coalesce(e.amount, 0) AS paid) q
+             CROSS JOIN LATERAL (SELECT least(q.paid, CASE WHEN q.pay_day > d.grace_days
+                                                            THEN (q.pay_day - 1) / d.period_days ELSE 0 END * q.per0)
+                                        AS to_interest) i
+             CROSS JOIN LATERAL (SELECT i.to_interest, q.paid - i.to_interest AS to_principal) w""")
+        cur.execute("ALTER TABLE bench_pay ADD PRIMARY KEY (debt_id)")
+        cur.execute("CREATE UNIQUE INDEX ON bench_pay (case_id)")
+        cur.execute("ANALYZE bench_pay")
+
+    def _sql_demand(self, cur, p):
+        """The demand step of an unanswered CPN / payment notice (SPEC §3.2, §3.3, §5.1, §5.2): on the day
+        the response window's consequence falls (never before the case's last step), for the conditional
+        payments (related claims with dates of service inside the recovery period), with no reduction;
+        the debt it opens (terms from the rate in force on the demand date) and its principal row; the
+        demand letter (claims, computation, terms) and its deliveries. This data has no settlement on
+        these cases (plan and GHP tracks), so no §411.37 reduction or threshold applies."""
+        cur.execute("""
+            CREATE TEMP TABLE bench_dem AS
+            WITH s AS (
+                SELECT c.id AS case_id, c.track, c.state AS from_state, c.number, c.beneficiary_id, c.debtor_payer_id,
+                       c.incident_date, c.termination_date,
+                       CASE c.state WHEN 'cpn_issued' THEN c.cpn_date ELSE c.payment_notice_date END AS start,
+                       CASE c.state WHEN 'cpn_issued' THEN 'cpn_response' ELSE 'payment_notice_response' END AS clock,
+                       CASE c.state WHEN 'cpn_issued' THEN 'CPN unanswered: automatic demand with no reduction'
+                                    ELSE 'Payment notice unanswered: demand' END AS reason
+                  FROM recovery_recoverycase c JOIN bench_due u ON u.case_id = c.id
+                 WHERE c.state IN ('cpn_issued', 'payment_notice_issued') AND c.response_date IS NULL
+                   AND c.track <> 'beneficiary'
+            ), due AS (
+                SELECT s.*, greatest(s.start + k.days + 1, (SELECT max(e.effective_date) FROM recovery_caseevent e
+                                                             WHERE e.case_id = s.case_id)) AS on_date
+                  FROM s JOIN bench_clk k ON k.track = s.track AND k.name = s.clock
+                   AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
+            ), amt AS (
+                SELECT due.*, cl.total, cl.claims, r.annual_rate, r.year_days, r.period_days, r.grace_days,
+                       r.effective_from AS rate_from,
+                       CASE WHEN due.track = 'plan' THEN due.on_date + kn.days + 1 ELSE due.on_date + kn.days END
+                       AS next_due,
+                       CASE WHEN due.track = 'plan' THEN 'Referral notice due' ELSE 'Intent to refer due' END
+                       AS next_reason
+                  FROM due
+                  CROSS JOIN LATERAL (
+                      SELECT coalesce(sum(c.amount_paid) FILTER (
+                                 WHERE c.service_from >= coalesce(due.incident_date, '0001-01-01'::date)
+                                   AND (due.termination_date IS NULL OR c.service_to <= due.termination_date)), 0.00)
+                             AS total,
+                             coalesce(jsonb_agg(jsonb_build_object(
+                                 'claim_number', c.claim_number, 'provider', c.provider_name,
+                                 'service_from', c.service_from::text, 'service_to', c.service_to::text,
+                                 'diagnosis_codes', c.diagnosis_codes, 'amount_paid', c.amount_paid::text)
+                                 ORDER BY c.service_from, c.claim_number), '[]'::jsonb) AS claims
+                        FROM recovery_claim c WHERE c.case_id = due.case_id AND c.status = 'related') cl
+                  CROSS JOIN LATERAL (SELECT * FROM recovery_interestrate r WHERE r.effective_from <= due.on_date
+                                       ORDER BY r.effective_from DESC LIMIT 1) r
+                  JOIN bench_clk kn ON kn.track = due.track
+                   AND kn.name = CASE WHEN due.track = 'plan' THEN 'referral_notice' ELSE 'itr' END
+                   AND kn.effective_from <= due.on_date AND (kn.until IS NULL OR due.on_date < kn.until)
+                 WHERE due.on_date <= %(as_of)s
+            )
+            SELECT amt.*,
+                   jsonb_build_object(
+                       'conditional_payments', amt.total::text, 'amount', amt.total::text,
+                       'rule', 'conditional payments (§5.1)', 'without_reduction', true, 'settlement', NULL,
+                       'procurement_costs', NULL, 'below_threshold', false,
+                       'steps', jsonb_build_array('Conditional payments on related claims: $' || amt.total::text))
+                   AS computation,
+                   CASE WHEN amt.track = 'plan' THEN jsonb_build_array(payer.r, bene.r)
+                        ELSE jsonb_build_array(payer.r) END || reps.r AS recipients,
+                   b.first_name || ' ' || b.last_name AS bene_name, b.mbi, py.name AS payer_name
+              FROM amt
+              JOIN beneficiaries_beneficiary b ON b.id = amt.beneficiary_id
+              JOIN payers_payer py ON py.id = amt.debtor_payer_id
+              CROSS JOIN LATERAL (SELECT jsonb_build_object(
+                  'role', 'beneficiary', 'name', b.first_name || ' ' || b.last_name, 'email', b.email,
+                  'address', concat_ws(E'\n', b.address_line1, nullif(b.address_line2, ''),
+                                       b.city || ', ' || b.state || ' ' || b.zip_code)) AS r) bene
+              CROSS JOIN LATERAL (SELECT jsonb_build_object(
+                  'role', 'debtor', 'name', py.name, 'address', py.address, 'email', py.email) AS r) payer
+              CROSS JOIN LATERAL (
+                  SELECT coalesce(jsonb_agg(jsonb_build_object(
+                             'role', 'representative (' || upper(a.kind) || ')',
+                             'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+                             'address', coalesce(xp.organisation, ''), 'email', u.email) ORDER BY a.id), '[]'::jsonb) AS r
+                    FROM (SELECT DISTINCT ON (a.holder_id) a.id, a.kind, a.holder_id
+                            FROM beneficiaries_authorisation a
+                           WHERE a.case_id = amt.case_id AND a.status = 'verified' AND a.kind IN ('por', 'ctr')
+                             AND NOT (a.kind = 'ctr' AND a.ctr_end_date < amt.on_date)
+                           ORDER BY a.holder_id, a.id) a
+                    JOIN auth_user u ON u.id = a.holder_id
+                    LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps
+             WHERE amt.total > 0""", p)
+        cur.execute("SELECT count(*) FROM bench_dem")
+        taken = cur.fetchone()[0]
+        if taken:
+            cur.execute("""
+                UPDATE recovery_recoverycase c
+                   SET state = 'demand_issued', demand_date = s.on_date, demand_amount = s.total,
+                       demand_without_reduction = true, next_due_date = s.next_due, next_due_reason = s.next_reason,
+                       updated_at = now()
+                  FROM bench_dem s WHERE c.id = s.case_id""")
+            cols = [f.column for f in RecoveryCase.history.model._meta.concrete_fields
+                    if not f.column.startswith("history_")]
+            cur.execute(f"""
+                INSERT INTO recovery_historicalrecoverycase ({", ".join(cols)}, history_date, history_change_reason,
+                                                             history_type, history_user_id)
+                SELECT {", ".join("c." + col for col in cols)}, now(), NULL, '~', NULL
+                  FROM recovery_recoverycase c JOIN bench_dem s ON s.case_id = c.id""")
+            cur.execute("""
+                INSERT INTO recovery_debt (case_id, demand_date, principal, annual_rate, year_days, period_days,
+                                           grace_days, rate_effective_from, computation, posted_through,
+                                           next_assessment_date, created_at)
+                SELECT case_id, on_date, total, annual_rate, year_days, period_days, grace_days, rate_from,
+                       computation, on_date, on_date + grace_days + 1, now()
+                  FROM bench_dem""")
+            cur.execute("""
+                INSERT INTO recovery_ledgerentry (case_id, kind, entry_date, principal, interest, refund_owed, amount,
+                                                  period, base, reverses_id, note, actor_name, created_at)
+                SELECT case_id, 'principal', on_date, total, 0, 0, total, NULL, NULL, NULL, 'Demand principal',
+                       %(uname)s, now()
+                  FROM bench_dem""", p)
+            cur.execute("""
+                WITH ev AS (
+                    INSERT INTO recovery_caseevent (case_id, at, effective_date, actor_id, actor_name, action,
+                                                    from_state, to_state, reason)
+                    SELECT case_id, now(), on_date, %(uid)s, %(uname)s, 'issue_demand', from_state, 'demand_issued',
+                           reason
+                      FROM bench_dem
+                    RETURNING id, case_id
+                ), lt AS (
+                    INSERT INTO recovery_letter (case_id, kind, letter_date, recipients, amount, content,
+                                                 idempotency_key, event_id, created_at)
+                    SELECT s.case_id, 'demand', s.on_date, s.recipients, s.total,
+                           jsonb_build_object(
+                               'case_number', s.number, 'beneficiary', s.bene_name,
+                               'mbi', substr(s.mbi, 1, 4) || '-' || substr(s.mbi, 5, 3) || '-' || substr(s.mbi, 8),
+                               'debtor', s.payer_name, 'as_of', s.on_date::text,
+                               'incident_date', s.incident_date::text, 'claims', s.claims,
+                               'computation', s.computation, 'annual_rate', s.annual_rate::text,
+                               'grace_days', s.grace_days::text, 'period_days', s.period_days::text,
+                               'year_days', s.year_days::text, 'dated_by', 'rule'),
+                           gen_random_uuid(), ev.id, now()
+                      FROM bench_dem s JOIN ev ON ev.case_id = s.case_id
+                    RETURNING id, recipients
+                )
+                INSERT INTO recovery_letterdelivery (letter_id, recipient, role, channel, address, status, attempts,
+                                                     next_attempt_at, idempotency_key, sent_at, last_error)
+                SELECT lt.id, r ->> 'name', r ->> 'role',
+                       CASE WHEN coalesce(r ->> 'email', '') <> '' THEN 'email' ELSE 'print' END,
+                       coalesce(nullif(r ->> 'email', ''), nullif(r ->> 'address', ''), ''),
+                       'pending', 0, NULL, gen_random_uuid(), NULL, ''
+                  FROM lt CROSS JOIN LATERAL jsonb_array_elements(lt.recipients) AS r""", p)
+        cur.execute("DROP TABLE bench_dem")
+        return taken
 
     def _sql_round(self, cur, p):
         # The steps due now: the day the rule fixes (SPEC §3 counting; the plan's Treasury referral is
@@ -558,8 +735,9 @@ class Command(BaseCommand):
                    AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
                   LEFT JOIN plan pl ON pl.case_id = s.case_id
             ), nxt AS (  -- the case's next deadline after the step (clocks.next_deadline)
-                SELECT due.*, d.principal, d.demand_date AS d_demand, d.annual_rate, d.period_days, d.year_days,
-                       d.grace_days, due.on_date AS bal_as_of,  -- the letter states the debt as of its date
+                SELECT due.*, d.principal AS p0, d.demand_date AS d_demand, d.annual_rate, d.period_days, d.year_days,
+                       d.grace_days, d.id AS debt_id,
+                       due.on_date AS bal_as_of,  -- the letter states the debt as of its date
                        CASE due.action WHEN 'issue_itr' THEN due.on_date + k2.days + 1
                                        WHEN 'issue_referral_notice'
                                        THEN greatest(due.demand_date + due.tad + 1, due.on_date + (due.tad - due.rn))
@@ -567,13 +745,17 @@ class Command(BaseCommand):
                   FROM due JOIN recovery_debt d ON d.case_id = due.case_id
                   LEFT JOIN bench_clk k2 ON k2.track = due.track AND k2.name = 'treasury_after_itr'
                    AND k2.effective_from <= due.on_date AND (k2.until IS NULL OR due.on_date < k2.until)
-                 WHERE due.on_date <= %(as_of)s AND d.principal > 0  -- unpaid: no payments in this data
-            ), bal AS (  -- interest through the letter's date: full periods after the grace days (SPEC §5.5)
+                 WHERE due.on_date <= %(as_of)s  -- partial payments only in this data: never paid by then
+            ), bal AS (  -- the debt as of the letter's date (SPEC §5.5): bench_pay's formulas
                 SELECT nxt.*,
-                       CASE WHEN bal_as_of - d_demand <= grace_days THEN 0.00
-                            ELSE ((bal_as_of - d_demand) / period_days)
-                                 * round(principal * annual_rate * period_days / year_days, 2) END AS interest
-                  FROM nxt
+                       nxt.p0 - CASE WHEN pp.pay_day <= x.n THEN pp.to_principal ELSE 0 END AS principal,
+                       CASE WHEN x.n <= nxt.grace_days THEN 0.00
+                            ELSE (x.n / nxt.period_days) * pp.per0
+                                 + greatest(0, x.n / nxt.period_days - (pp.pay_day - 1) / nxt.period_days)
+                                   * (pp.per1 - pp.per0) END
+                       - CASE WHEN pp.pay_day <= x.n THEN pp.to_interest ELSE 0 END AS interest
+                  FROM nxt JOIN bench_pay pp ON pp.debt_id = nxt.debt_id
+                 CROSS JOIN LATERAL (SELECT nxt.bal_as_of - nxt.d_demand AS n) x
             )
             SELECT bal.case_id, bal.action, bal.on_date, bal.from_state, bal.next_due,
                    CASE bal.action WHEN 'issue_itr' THEN 'intent_to_refer_issued'
@@ -672,37 +854,42 @@ class Command(BaseCommand):
         cur.execute("""
             INSERT INTO recovery_ledgerentry (case_id, kind, entry_date, principal, interest, refund_owed, amount,
                                               period, base, reverses_id, note, actor_name, created_at)
-            SELECT d.case_id, 'interest', d.demand_date + a.day, 0, x.per, 0, x.per, g.k, d.principal, NULL,
+            SELECT d.case_id, 'interest', d.demand_date + a.day, 0, b.per, 0, b.per, g.k, b.base, NULL,
                    left(format('Interest for period %%s (days %%s–%%s, %%s to %%s): $%%s × %%s%%%% × %%s ÷ %%s = $%%s.',
                                g.k, (g.k - 1) * d.period_days + 1, g.k * d.period_days,
                                d.demand_date + (g.k - 1) * d.period_days + 1, d.demand_date + g.k * d.period_days,
-                               to_char(d.principal, 'FM999,999,999,990.00'), to_char(d.annual_rate * 100, 'FM990.00'),
-                               d.period_days, d.year_days, to_char(x.per, 'FM999,999,999,990.00')), 300),
+                               to_char(b.base, 'FM999,999,999,990.00'), to_char(d.annual_rate * 100, 'FM990.00'),
+                               d.period_days, d.year_days, to_char(b.per, 'FM999,999,999,990.00')), 300),
                    %(uname)s, now()
               FROM bench_due u
               JOIN recovery_debt d ON d.case_id = u.case_id
+              JOIN bench_pay pp ON pp.debt_id = d.id
               JOIN recovery_recoverycase c ON c.id = d.case_id AND NOT (c.state = ANY(%(closed)s))
-              CROSS JOIN LATERAL (SELECT round(d.principal * d.annual_rate * d.period_days / d.year_days, 2) AS per,
-                                         %(as_of)s::date - d.demand_date AS last_day) x
+              CROSS JOIN LATERAL (SELECT %(as_of)s::date - d.demand_date AS last_day) x
               CROSS JOIN LATERAL generate_series(1, x.last_day / d.period_days) AS g(k)
               CROSS JOIN LATERAL (SELECT CASE WHEN g.k * d.period_days <= d.grace_days THEN d.grace_days + 1
                                               ELSE g.k * d.period_days END AS day) a
-             WHERE x.last_day > d.grace_days AND x.per > 0 AND d.principal > 0
+              -- a period whose last day is on or after the payment is charged on the principal left by it
+              CROSS JOIN LATERAL (SELECT CASE WHEN g.k * d.period_days >= pp.pay_day THEN pp.per1 ELSE pp.per0 END AS per,
+                                         CASE WHEN g.k * d.period_days >= pp.pay_day THEN pp.p1 ELSE d.principal END
+                                         AS base) b
+             WHERE x.last_day > d.grace_days AND b.per > 0 AND b.base > 0
                AND d.demand_date + a.day > d.posted_through
              ORDER BY d.case_id, a.day, g.k""", p)
         cur.execute("""
             UPDATE recovery_debt d
                SET posted_through = greatest(d.posted_through, %(as_of)s::date),
                    next_assessment_date = CASE
-                       WHEN d.principal <= 0 THEN NULL
+                       WHEN pp.p1 <= 0 THEN NULL
                        WHEN greatest(d.posted_through, %(as_of)s::date) - d.demand_date <= d.grace_days
                            THEN d.demand_date + d.grace_days + 1
                        ELSE d.demand_date + ((greatest(d.posted_through, %(as_of)s::date) - d.demand_date)
                                              / d.period_days + 1) * d.period_days END
               FROM bench_due u JOIN recovery_recoverycase c ON c.id = u.case_id AND NOT (c.state = ANY(%(closed)s))
+              JOIN bench_pay pp ON pp.case_id = u.case_id
              WHERE d.case_id = u.case_id
                AND (d.posted_through < %(as_of)s::date OR d.next_assessment_date IS DISTINCT FROM CASE
-                       WHEN d.principal <= 0 THEN NULL
+                       WHEN pp.p1 <= 0 THEN NULL
                        WHEN greatest(d.posted_through, %(as_of)s::date) - d.demand_date <= d.grace_days
                            THEN d.demand_date + d.grace_days + 1
                        ELSE d.demand_date + ((greatest(d.posted_through, %(as_of)s::date) - d.demand_date)
