@@ -380,25 +380,27 @@ def _history_rows(snapshots):
              "history_change_reason": None, "history_type": "~"} for snap in snapshots]
 
 
-def sweep_chunk(ids, *, as_of, dated_by, table, actor):
-    """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path)."""
+def sweep_chunk(ids, *, as_of, dated_by, table, actor, terms_on=None):
+    """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path).
+    `terms_on`: the interest terms in force by date, kept across the chunks of one sweep (a demand's)."""
     today, now = services.today(), timezone.now()
     collecting = gc.isenabled()
     gc.disable()  # a chunk allocates many short-lived objects and no cycles worth collecting mid-chunk
     try:
-        return _sweep_chunk(ids, as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+        return _sweep_chunk(ids, as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now,
+                            terms_on={} if terms_on is None else terms_on)
     finally:
         if collecting:
             gc.enable()
 
 
-def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now):
+def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now, terms_on):
     with transaction.atomic():
         t0 = time.perf_counter()
         cases, ledgers, last, auths = _load(ids, as_of)
         t1 = time.perf_counter()
         found = {c.pk for c in cases}
-        done, fallback, terms_on = [], [pk for pk in ids if pk not in found], {}
+        done, fallback = [], [pk for pk in ids if pk not in found]
         for case in cases:
             try:
                 result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
