@@ -31,10 +31,11 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Max, prefetch_related_objects
 from django.utils import timezone
 
+from .. import bulk_rows
 from ..cases import services
 from .counting import due_step
 from ..cases.guards import why_not
@@ -237,123 +238,14 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now, 
     return CaseResult(case.pk, steps, interest_rows), out
 
 
-# Field types whose Python values psycopg's COPY adapts as they are (no get_db_prep_save needed).
-_RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAutoField, models.AutoField,
-        models.ForeignKey, models.BooleanField, models.UUIDField)
-
-
-def _prep(f):
-    """How a value of field `f` goes to PostgreSQL: as it is (None), as text, or through Django."""
-    if isinstance(f, (models.CharField, models.TextField)):
-        return _text
-    return None if isinstance(f, _RAW) else f.get_db_prep_save
-
-
-def _text(value, conn):
-    """A text column's value as COPY takes it (a TextChoices member as its value)."""
-    return value if value is None or type(value) is str else str(value)
-
-
-def _insert(model, objs):
-    """Insert `objs` (unsaved, in order) and give each its id. PostgreSQL: ids drawn from the table's
-    sequence in one query, then COPY; elsewhere Django's bulk_create."""
-    if not objs:
-        return
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=500)
-        return
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    # DateTimeField is a DateField: aware datetimes go as they are too; text and JSON through Django.
-    prep = [_prep(f) for f in fields]
-    pre_save = [f.pre_save if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) else None
-                for f in fields]
-    names = [f.attname for f in fields]
-    with conn.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(objs)])
-        ids = sorted(r[0] for r in cur.fetchall())
-        qn = conn.ops.quote_name
-        cols = ", ".join(qn(f.column) for f in fields)
-        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for obj, pk in zip(objs, ids):
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
-                setattr(obj, meta.pk.attname, pk)
-                row = []
-                for name, pre, pr in zip(names, pre_save, prep):
-                    value = pre(obj, True) if pre else getattr(obj, name)
-                    row.append(pr(value, conn) if pr else value)
-                copy.write_row(row)
-                obj._state.adding, obj._state.db = False, conn.alias
-
-
-def _copy(model, rows):
-    """Insert plain rows (attname → value; a column left out takes its default, auto_now_add: now) in
-    order. PostgreSQL: ids from the sequence, then COPY; elsewhere through bulk_create."""
-    if not rows:
-        return
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql":
-        model.objects.bulk_create([model(**r) for r in rows], batch_size=500)
-        return
-    meta, now = model._meta, timezone.now()
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    # defaults per row (a uuid4 default differs row by row)
-    default = {f.attname: (lambda: now) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
-               else f.get_default for f in fields}
-    prep = [_prep(f) for f in fields]
-    names = [f.attname for f in fields]
-    with conn.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(rows)])
-        ids = sorted(r[0] for r in cur.fetchall())
-        qn = conn.ops.quote_name
-        cols = ", ".join(qn(f.column) for f in [meta.pk] + fields)
-        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for pk, r in zip(ids, rows):
-                values = [pk]
-                for name, pr in zip(names, prep):
-                    value = r[name] if name in r else default[name]()
-                    values.append(pr(value, conn) if pr else value)
-                copy.write_row(values)
-
-
-def _update(model, objs, names):
-    """UPDATE each of `objs` (by id) to its values of the fields `names`: PostgreSQL one UPDATE … FROM
-    unnest(arrays); elsewhere one executemany."""
-    if not objs:
-        return
-    conn = transaction.get_connection()
-    qn, meta = conn.ops.quote_name, model._meta
-    fields = [meta.get_field(name) for name in names]
-    values = []
-    for f in fields:
-        pr = _prep(f)
-        values.append([pr(getattr(o, f.attname), conn) if pr else getattr(o, f.attname) for o in objs]
-                      if conn.vendor == "postgresql" else
-                      [f.get_db_prep_save(getattr(o, f.attname), conn) for o in objs])
-    with conn.cursor() as cur:
-        if conn.vendor == "postgresql":
-            cols = [meta.pk] + fields
-            arrays = ", ".join(f"%s::{f.db_type(conn)}[]" for f in cols)
-            cur.execute(
-                f"UPDATE {qn(meta.db_table)} t SET {', '.join(f'{qn(f.column)} = v.c{i + 1}' for i, f in enumerate(fields))} "
-                f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
-                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
-        else:
-            sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-                   f"WHERE {qn(meta.pk.column)} = %s")
-            cur.executemany(sql, [[v[k] for v in values] + [o.pk] for k, o in enumerate(objs)])
-
-
 def _write(cases_out, debts):
-    """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
+    """Every effect of the decided cases, table by table, in the order the per-case path writes them
+    (recovery.bulk_rows: COPY on PostgreSQL)."""
     outs = [out for _, out in cases_out]
-    _insert(Debt, [o.new_debt for o in outs if o.new_debt])
-    _copy(LedgerEntry, [r for o in outs for r in o.ledger])
-    _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty and not o.new_debt],
-            ["posted_through", "next_assessment_date"])
+    bulk_rows.insert_objects(Debt, [o.new_debt for o in outs if o.new_debt])
+    bulk_rows.insert(LedgerEntry, [r for o in outs for r in o.ledger], fill=True)
+    bulk_rows.update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty and not o.new_debt],
+                     ["posted_through", "next_assessment_date"])
     stepped = [(c, o) for c, o in cases_out if o.snapshots]
     if not stepped:
         return
@@ -361,23 +253,18 @@ def _write(cases_out, debts):
     for c, o in stepped:
         by_fields[tuple(sorted(o.fields))].append(c)
     for names, group in by_fields.items():
-        _update(RecoveryCase, group, names)
-    _copy(RecoveryCase.history.model, _history_rows([s for o in outs for s in o.snapshots]))
-    _insert(CaseEvent, [e for o in outs for e in o.events])
+        bulk_rows.update(RecoveryCase, group, names)
+    # the simple-history row a save of the case writes (HistoricalRecords.post_save: no request, so the
+    # default history user; no change reason)
+    history = RecoveryCase.history.model
+    bulk_rows.insert(history, bulk_rows.history_rows(RecoveryCase, [s for o in outs for s in o.snapshots],
+                                                     actor=history.get_default_history_user(None),
+                                                     history_type="~"))
+    bulk_rows.insert_objects(CaseEvent, [e for o in outs for e in o.events])
     all_letters = [lt for o in outs for lt in o.letters]  # each takes its event's new id
-    _insert(Letter, all_letters)
-    _copy(LetterDelivery, [{"letter_id": lt.pk, **letters.delivery_values(r)}
-                           for lt in all_letters for r in lt.recipients])
-
-
-def _history_rows(snapshots):
-    """The simple-history row a save of the case writes, for each snapshot (the case's tracked columns
-    after a step); as HistoricalRecords.post_save: no request, so no user; no change reason."""
-    model = RecoveryCase.history.model
-    now = timezone.now()
-    user = model.get_default_history_user(None)
-    return [{**snap, "history_date": now, "history_user_id": user.pk if user else None,
-             "history_change_reason": None, "history_type": "~"} for snap in snapshots]
+    bulk_rows.insert_objects(Letter, all_letters)
+    bulk_rows.insert(LetterDelivery, [{"letter_id": lt.pk, **letters.delivery_values(r)}
+                                      for lt in all_letters for r in lt.recipients], fill=True)
 
 
 def sweep_chunk(ids, *, as_of, dated_by, table, actor, terms_on=None):

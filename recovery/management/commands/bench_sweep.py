@@ -5,13 +5,16 @@
 
 Builds N open cases (bulk_create, not through the services) inside a transaction that is rolled back
 at the end: a mix of tracks and states whose clocks fall due by the as-of date (ITR, the plan's
-referral notice, Treasury referral — some cases with two steps due, as after an outage), cases with
-only interest due, cases flagged overdue with no automatic step (CPL due) and cases with nothing due.
+referral notice, Treasury referral — some cases with two steps due, as after an outage), unanswered
+CPNs (plan track) and GHP payment notices whose demand falls due (with their claims, some unrelated;
+the later ones take the referral notice in the same sweep), cases with only interest due, cases flagged overdue with no automatic step (CPL due) and cases with nothing due.
 Each case with a demand has its Debt (terms from the interest-rate table in force on the demand date),
 its PRINCIPAL ledger row, the interest rows posted up to its last step, `next_due_date` from
 `clocks.next_deadline` and `Debt.next_assessment_date` from `ledger.next_assessment_date`, and the
 history rows of the steps that brought it there; ~6% of the cases have representatives (verified PORs
-and CTRs, some expired, some unverified), who receive the letters too. No payments: every debt is unpaid.
+and CTRs, some expired, some unverified), who receive the letters too. 12% of the debts have one partial
+payment (recorded as ledger.payment_record leaves it: its DebtEvent, its ledger row, posted through its
+date), dated inside or after the grace days.
 One run at a time per database: the built rows (MBIs, case numbers, the system user) are unique keys,
 so a second concurrent run waits for the first one's rollback.
 
@@ -23,13 +26,16 @@ checking, so all three start from the identical state:
      decide, write) are printed and carried in RESULT as a_phases_s.
   B  a naive loop: for each due case id, load the case and call `services.case_act` for the action
      `sweeps.due_step` names, one step at a time, then assess interest through the as-of date.
-  C  hand-written set-based SQL (connection.cursor): the due set, then per round (a case can take two
-     steps) UPDATE ... FROM for the state and dates, INSERT ... SELECT for the simple-history row, the
-     CaseEvent, the Letter (the same JSON content and recipients, representatives included, that the
-     services write) and its LetterDelivery rows;
+  C  hand-written set-based SQL (connection.cursor), the benchmark's reference (the product keeps its
+     rules in Python): the due set; the demand step (the conditional payments, the Debt with the terms
+     in force, its principal row, the demand letter with its claims and computation); then per round (a
+     case can take two steps) UPDATE ... FROM for the state and dates, INSERT ... SELECT for the
+     simple-history row, the CaseEvent, the Letter (the same JSON content and recipients,
+     representatives included, that the services write) and its LetterDelivery rows;
      the interest ledger rows (generate_series over the 30-day periods) and the debts' posted_through /
-     next_assessment_date. C's interest and balance arithmetic is exact only for debts without
-     payments or adjustments — which is all this benchmark builds.
+     next_assessment_date. C's arithmetic is exact for what this benchmark builds — at most one
+     payment a debt, partial, no adjustments or refunds — and it refuses other data; its demand
+     covers cases with no settlement (the plan and GHP tracks here).
 
 Interest: the sweep has no switch to leave interest out (the ITR / referral / Treasury steps assess it
 as of their date to state the balance on the letter, and process_case assesses it through the as-of
@@ -37,7 +43,7 @@ date). So interest is done the same way in all three:
   --interest due     (default) interest is posted up to each case's last step only; every variant
                      posts the interest rows due through the as-of date (A and B via the ledger, C in SQL).
   --interest posted  interest is already posted through the as-of date; no variant writes interest
-                     rows, but A and B still read and recompute each debt's schedule (the code cannot
+                     rows for the built debts (the debts the demand steps open get theirs), but A and B still read and recompute each debt's schedule (the code cannot
                      skip that), C writes nothing for interest. This is the closest to "state steps only".
 
 After each variant (before its rollback) the command fingerprints what changed — case states and
@@ -399,8 +405,9 @@ class Command(BaseCommand):
                                   (SELECT coalesce(max(id), 0) FROM recovery_letter),
                                   (SELECT coalesce(max(id), 0) FROM recovery_letterdelivery),
                                   (SELECT coalesce(max(history_id), 0) FROM recovery_historicalrecoverycase),
-                                  (SELECT coalesce(max(id), 0) FROM recovery_ledgerentry)""")
-            return dict(zip(("event", "letter", "delivery", "history", "ledger"), cur.fetchone()))
+                                  (SELECT coalesce(max(id), 0) FROM recovery_ledgerentry),
+                                  (SELECT coalesce(max(id), 0) FROM recovery_debt)""")
+            return dict(zip(("event", "letter", "delivery", "history", "ledger", "debt"), cur.fetchone()))
 
     # --- the variants ---------------------------------------------------------------------------
 
@@ -941,6 +948,9 @@ class Command(BaseCommand):
                 out[name] = cur.fetchone()
             cur.execute("SELECT coalesce(sum(interest), 0) FROM recovery_ledgerentry WHERE id > %(ledger)s", b)
             out["interest posted"] = cur.fetchone()[0]
+            cur.execute("""SELECT count(*) FROM recovery_ledgerentry e JOIN recovery_debt d ON d.case_id = e.case_id
+                            WHERE e.id > %(ledger)s AND d.id <= %(debt)s""", b)
+            out["ledger rows of the built debts"] = cur.fetchone()[0]
             cur.execute("SELECT coalesce(sum(amount), 0) FROM recovery_letter WHERE id > %(letter)s", b)
             out["letter amounts"] = cur.fetchone()[0]
         return out
