@@ -313,7 +313,8 @@ class Command(BaseCommand):
             for t in ("beneficiaries_beneficiary", "payers_payer", "recovery_recoverycase", "recovery_debt",
                       "recovery_ledgerentry", "recovery_caseevent", "recovery_letter", "recovery_letterdelivery",
                       "recovery_historicalrecoverycase", "recovery_clocklength", "recovery_claim",
-                      "recovery_debtevent"):
+                      "recovery_debtevent", "beneficiaries_authorisation", "auth_user",
+                      "beneficiaries_externalprofile"):
                 cur.execute(f"ANALYZE {t}")
         self.baseline = self._max_ids()
         self.stdout.write(
@@ -517,6 +518,10 @@ class Command(BaseCommand):
                 SELECT d.case_id FROM recovery_debt d JOIN recovery_recoverycase c ON c.id = d.case_id
                  WHERE d.next_assessment_date <= %(as_of)s AND NOT (c.state = ANY(%(closed)s))""", p)
             cur.execute("ALTER TABLE bench_due ADD PRIMARY KEY (case_id)")
+            # autovacuum never analyzes temporary tables: without statistics the planner takes bench_due
+            # for a few rows and nests loops over it (C's first round took 23 s at 100k cases)
+            cur.execute("ANALYZE bench_due")
+            cur.execute("ANALYZE bench_clk")
             cur.execute("SELECT count(*) FROM bench_due")
             due = cur.fetchone()[0]
             steps += self._sql_demand(cur, p)  # a case takes its demand before any debt step
@@ -574,13 +579,13 @@ class Command(BaseCommand):
                        CASE c.state WHEN 'cpn_issued' THEN c.cpn_date ELSE c.payment_notice_date END AS start,
                        CASE c.state WHEN 'cpn_issued' THEN 'cpn_response' ELSE 'payment_notice_response' END AS clock,
                        CASE c.state WHEN 'cpn_issued' THEN 'CPN unanswered: automatic demand with no reduction'
-                                    ELSE 'Payment notice unanswered: demand' END AS reason
+                                    ELSE 'Payment notice unanswered: demand' END AS reason,
+                       (SELECT max(e.effective_date) FROM recovery_caseevent e WHERE e.case_id = c.id) AS last_on
                   FROM recovery_recoverycase c JOIN bench_due u ON u.case_id = c.id
                  WHERE c.state IN ('cpn_issued', 'payment_notice_issued') AND c.response_date IS NULL
                    AND c.track <> 'beneficiary'
             ), due AS (
-                SELECT s.*, greatest(s.start + k.days + 1, (SELECT max(e.effective_date) FROM recovery_caseevent e
-                                                             WHERE e.case_id = s.case_id)) AS on_date
+                SELECT s.*, greatest(s.start + k.days + 1, s.last_on) AS on_date
                   FROM s JOIN bench_clk k ON k.track = s.track AND k.name = s.clock
                    AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
             ), amt AS (
@@ -643,6 +648,7 @@ class Command(BaseCommand):
              WHERE amt.total > 0""", p)
         cur.execute("SELECT count(*) FROM bench_dem")
         taken = cur.fetchone()[0]
+        cur.execute("ANALYZE bench_dem")
         if taken:
             cur.execute("""
                 UPDATE recovery_recoverycase c
@@ -720,7 +726,8 @@ class Command(BaseCommand):
                             WHEN c.state = 'intent_to_refer_issued' THEN 'treasury_after_itr'
                             ELSE 'treasury_after_demand' END AS clock,
                        CASE WHEN c.state = 'intent_to_refer_issued' THEN c.itr_date ELSE c.demand_date END AS start,
-                       CASE WHEN c.state = 'demand_issued' AND c.track <> 'plan' THEN 0 ELSE 1 END AS plus
+                       CASE WHEN c.state = 'demand_issued' AND c.track <> 'plan' THEN 0 ELSE 1 END AS plus,
+                       (SELECT max(e.effective_date) FROM recovery_caseevent e WHERE e.case_id = c.id) AS last_on
                   FROM recovery_recoverycase c JOIN bench_due u ON u.case_id = c.id
                  WHERE c.state IN ('demand_issued', 'intent_to_refer_issued', 'referral_notice_issued')
             ), plan AS (  -- the plan track's two clock lengths, in force on the demand date
@@ -736,8 +743,7 @@ class Command(BaseCommand):
                        greatest(CASE WHEN s.from_state = 'referral_notice_issued'
                                      THEN greatest(s.start + k.days + 1, s.referral_notice_date + (pl.tad - pl.rn))
                                      ELSE s.start + k.days + s.plus END,
-                                (SELECT max(e.effective_date) FROM recovery_caseevent e
-                                  WHERE e.case_id = s.case_id)) AS on_date
+                                s.last_on) AS on_date
                   FROM s JOIN bench_clk k ON k.track = s.track AND k.name = s.clock
                    AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
                   LEFT JOIN plan pl ON pl.case_id = s.case_id
@@ -812,6 +818,7 @@ class Command(BaseCommand):
                     LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps""", p)
         cur.execute("SELECT count(*) FROM bench_step")
         taken = cur.fetchone()[0]
+        cur.execute("ANALYZE bench_step")
         if taken:
             cur.execute("""
                 UPDATE recovery_recoverycase c
