@@ -39,6 +39,7 @@ from .. import bulk_rows
 from ..cases import services
 from .counting import due_step
 from ..cases.guards import why_not
+from ..cases import selectors
 from ..cases.selectors import Balance
 from ..cases.tracks import CLOSED_STATES, State
 from ..errors import CaseActionError
@@ -113,8 +114,13 @@ class _Out:
 def _load(ids, as_of):
     cases = list(RecoveryCase.objects.select_for_update(of=("self",))
                  .select_related("beneficiary", "debtor_payer", "settlement").filter(pk__in=ids).order_by("pk"))
-    # the claims a demand step counts (demand_computation; the letter lists the related ones)
-    prefetch_related_objects([c for c in cases if c.state in DEMAND_STATES], "claims")
+    # the claims a demand step counts (demand_computation) and the related ones its letter lists, in
+    # selectors.related_claims's order (the database's)
+    demanding = [c for c in cases if c.state in DEMAND_STATES]
+    prefetch_related_objects(demanding, "claims")
+    related = defaultdict(list)
+    for claim in selectors.related_claims_of(case_ids=[c.pk for c in demanding]):
+        related[claim.case_id].append(claim)
     debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
     events = defaultdict(list)
     for e in DebtEvent.objects.filter(debt__case_id__in=ids).order_by("event_date", "id"):
@@ -139,7 +145,7 @@ def _load(ids, as_of):
     auths = defaultdict(list)
     for a in letters.representatives(case_ids=ids):
         auths[a.case_id].append(a)
-    return cases, ledgers, last, auths
+    return cases, ledgers, last, auths, related
 
 
 def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
@@ -170,7 +176,7 @@ def _history_fields():
     return [f.attname for f in RecoveryCase.history.model.tracked_fields]
 
 
-def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now, terms_on=None):
+def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now, terms_on=None, related=None):
     """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
     out, steps, actor_name = _Out(), [], actor.get_username()
     fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
@@ -198,7 +204,8 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now, 
                 plan, comp, terms = services.demand_step(case, on=on, terms_on=terms_on)
             except CaseActionError as exc:
                 raise Fallback(exc.message) from None
-            fsm_kwargs, kind, amount, extra = plan.fsm_kwargs, plan.letter_kind, plan.letter_amount, plan.letter_extra
+            fsm_kwargs, kind, amount = plan.fsm_kwargs, plan.letter_kind, plan.letter_amount
+            extra = {**plan.letter_extra, "related": related}
         else:
             # services._debt_letter: interest through the letter's date; the letter states the debt as of it
             _assess(lg, on, actor_name, out)
@@ -284,7 +291,7 @@ def sweep_chunk(ids, *, as_of, dated_by, table, actor, terms_on=None):
 def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now, terms_on):
     with transaction.atomic():
         t0 = time.perf_counter()
-        cases, ledgers, last, auths = _load(ids, as_of)
+        cases, ledgers, last, auths, related = _load(ids, as_of)
         t1 = time.perf_counter()
         found = {c.pk for c in cases}
         done, fallback = [], [pk for pk in ids if pk not in found]
@@ -292,7 +299,7 @@ def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now, terms_on):
             try:
                 result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
                                      as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now,
-                                     terms_on=terms_on)
+                                     terms_on=terms_on, related=related.get(case.pk, []))
             except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
                 if not isinstance(exc, Fallback):
                     log.info("case %s (id %s): batch engine gave way to the per-case path (%r)", case.number, case.pk, exc)
