@@ -10,11 +10,14 @@ engine takes a chunk of due cases at once:
    `guards.why_not` (fed the ledger balance held in memory), the case machine's transitions,
    `clocks.next_deadline`, `ledger.sync_plan` / `money.debt_schedule`, `letters.letter_for`; nothing
    of SPEC is restated here, this module only orders the calls and buffers the writes;
-3. write: every effect of the chunk with bulk inserts/updates — ledger rows, debts' dates, the case
-   rows, their simple-history rows, the CaseEvents, the Letters and their LetterDelivery rows.
+3. write: every effect of the chunk with bulk inserts/updates (recovery.bulk_rows) — new debts, ledger
+   rows, debts' dates, the case rows, their simple-history rows, the CaseEvents, the Letters and their
+   LetterDelivery rows.
 
-A case this engine does not take (a demand step, which needs the demand computation; a ledger that
-must be reversed; a step a guard refuses; anything that raises) is left out of the chunk's writes and
+The demand step of an unanswered CPN or payment notice is taken here too: `services.demand_step` works
+out its amount, letter and debt (the same function `_issue_demand` calls), the debt and its opening
+row (`ledger.debt_new`) are bulk-inserted with the rest. A case this engine does not take (a demand
+the computation refuses; a ledger that must be reversed; a step a guard refuses; anything that raises) is left out of the chunk's writes and
 taken afterwards through `sweeps.process_case`, which gives it the per-case behaviour: its own
 transaction, and a failure logged while the rest of the chunk stays done. If the chunk's writes fail
 as a whole, every case of the chunk takes the per-case path.

@@ -11,8 +11,8 @@ the letter says which (`content["dated_by"]`).
 
 A sweep takes its cases in chunks through the batch engine (recovery/clocks/batch.py): the chunk's
 rows locked and loaded at once, each case decided in memory by the same rules (due_step, the guards,
-the money rules), every effect written in bulk. A case the engine does not take (a demand step, a
-ledger to reverse, a refusal, an error) goes through `process_case`: its own transaction with its row
+the money rules, the demand's computation), every effect written in bulk. A case the engine does not
+take (a ledger to reverse, a refusal, an error) goes through `process_case`: its own transaction with its row
 locked. Either way several workers can share a sweep (chunks of ids) and no case is processed twice:
 the second worker to reach a case finds its steps done. Dry runs take every case through process_case.
 """
