@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Max, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .. import bulk_rows
@@ -114,7 +115,16 @@ class _Out:
     new_debt: Debt | None = None  # the debt a demand step opened
 
 
+def _id_set(ids):
+    """The chunk's ids as an `__in` value: on PostgreSQL one array parameter (`IN (SELECT unnest(%s))`)
+    instead of 500 placeholders, each prepared by Django and by psycopg (~1 ms a query); else the list."""
+    if transaction.get_connection().vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return list(ids)
+
+
 def _load(ids, as_of):
+    ids = _id_set(ids)
     cases = list(RecoveryCase.objects.select_for_update(of=("self",))
                  .select_related("beneficiary", "debtor_payer", "settlement").filter(pk__in=ids).order_by("pk"))
     # the claims a demand step counts (demand_computation) and the related ones its letter lists, in
@@ -122,7 +132,7 @@ def _load(ids, as_of):
     demanding = [c for c in cases if c.state in DEMAND_STATES]
     prefetch_related_objects(demanding, "claims")
     related = defaultdict(list)
-    for claim in selectors.related_claims_of(case_ids=[c.pk for c in demanding]):
+    for claim in selectors.related_claims_of(case_ids=_id_set([c.pk for c in demanding])):
         related[claim.case_id].append(claim)
     debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
     events = defaultdict(list)
