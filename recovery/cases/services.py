@@ -323,7 +323,11 @@ def _record_response(case, *, actor, on, reason):
     _perform(case, Step("record_response", {}), actor=actor, on=on, reason=reason or "Response received")
 
 
-def _issue_demand(case, *, actor, on, reason):
+def demand_step(case, *, on, terms_on=None):
+    """What the demand step does (SPEC §5.1-§5.3, §5.5), worked out before anything is written: the
+    step (the amount, the letter and its facts) and the (debt, opening ledger row) it opens, unsaved;
+    refused when nothing is recovered. `_issue_demand` and the sweep's batch engine both use it.
+    `terms_on`: a cache of the interest terms by date, for a caller issuing many demands."""
     from ..money.demand import demand_computation
 
     comp = demand_computation(case=case, on=on)
@@ -331,21 +335,27 @@ def _issue_demand(case, *, actor, on, reason):
         raise CaseActionError(f"{' '.join(comp.steps)} Medicare does not recover: close the case with no recovery.")
     if comp.amount <= ZERO:
         raise CaseActionError("The demand amount is $0.00: close the case with no recovery instead.")
-    terms = interest_terms(on=on)  # fixed for this debt; refuses when no rate is in force
+    terms = terms_on.get(on) if terms_on is not None else None
+    if terms is None:
+        terms = interest_terms(on=on)  # fixed for this debt; refuses when no rate is in force
+        if terms_on is not None:
+            terms_on[on] = terms
+    step = Step("issue_demand", {"amount": comp.amount, "without_reduction": comp.without_reduction}, K.DEMAND,
+                letter_amount=comp.amount,
+                letter_extra={"computation": comp.as_dict(), "annual_rate": terms.annual_rate,
+                              "grace_days": terms.grace_days, "period_days": terms.period_days,
+                              "year_days": terms.year_days})
+    return step, comp, terms
+
+
+def _issue_demand(case, *, actor, on, reason):
+    step, comp, terms = demand_step(case, on=on)
 
     def open_debt(case, event):
         ledger.debt_open(case=case, principal=comp.amount, on=on, terms=terms, computation=comp.as_dict(),
                          actor_name=actor.get_username())
 
-    _perform(
-        case,
-        Step("issue_demand", {"amount": comp.amount, "without_reduction": comp.without_reduction}, K.DEMAND,
-             letter_amount=comp.amount,
-             letter_extra={"computation": comp.as_dict(), "annual_rate": terms.annual_rate,
-                           "grace_days": terms.grace_days, "period_days": terms.period_days,
-                           "year_days": terms.year_days}),
-        actor=actor, on=on, reason=reason, after_save=open_debt,
-    )
+    _perform(case, step, actor=actor, on=on, reason=reason, after_save=open_debt)
 
 
 def _referral_date(case, action, on, table=None):

@@ -10,11 +10,14 @@ engine takes a chunk of due cases at once:
    `guards.why_not` (fed the ledger balance held in memory), the case machine's transitions,
    `clocks.next_deadline`, `ledger.sync_plan` / `money.debt_schedule`, `letters.letter_for`; nothing
    of SPEC is restated here, this module only orders the calls and buffers the writes;
-3. write: every effect of the chunk with bulk inserts/updates — ledger rows, debts' dates, the case
-   rows, their simple-history rows, the CaseEvents, the Letters and their LetterDelivery rows.
+3. write: every effect of the chunk with bulk inserts/updates (recovery.bulk_rows) — new debts, ledger
+   rows, debts' dates, the case rows, their simple-history rows, the CaseEvents, the Letters and their
+   LetterDelivery rows.
 
-A case this engine does not take (a demand step, which needs the demand computation; a ledger that
-must be reversed; a step a guard refuses; anything that raises) is left out of the chunk's writes and
+The demand step of an unanswered CPN or payment notice is taken here too: `services.demand_step` works
+out its amount, letter and debt (the same function `_issue_demand` calls), the debt and its opening
+row (`ledger.debt_new`) are bulk-inserted with the rest. A case this engine does not take (a demand
+the computation refuses; a ledger that must be reversed; a step a guard refuses; anything that raises) is left out of the chunk's writes and
 taken afterwards through `sweeps.process_case`, which gives it the per-case behaviour: its own
 transaction, and a failure logged while the rest of the chunk stays done. If the chunk's writes fail
 as a whole, every case of the chunk takes the per-case path.
@@ -31,15 +34,19 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Max, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from .. import bulk_rows
 from ..cases import services
 from .counting import due_step
 from ..cases.guards import why_not
+from ..cases import selectors
 from ..cases.selectors import Balance
-from ..cases.tracks import CLOSED_STATES
+from ..cases.tracks import CLOSED_STATES, State
+from ..errors import CaseActionError
 from ..letters import compose as letters
 from ..models import CaseEvent, Debt, DebtEvent, LedgerEntry, Letter, LetterDelivery, RecoveryCase
 from ..money import ledger
@@ -52,6 +59,9 @@ TIMINGS: Counter = Counter()
 # The steps this engine takes (the debt letters, SPEC §3.1-§3.3); the services name their letters.
 DEBT_STEPS = services.DEBT_LETTER_KINDS
 
+
+# The states whose automatic step is the demand (due_step: an unanswered CPN or payment notice).
+DEMAND_STATES = (State.CPN_ISSUED, State.PAYMENT_NOTICE_ISSUED)
 
 RULE, RUN_DATE = "rule", "run_date"  # a step dated by its rule's day, or by the sweep's run date
 
@@ -102,11 +112,28 @@ class _Out:
     events: list = field(default_factory=list)
     letters: list = field(default_factory=list)
     fields: set = field(default_factory=set)
+    new_debt: Debt | None = None  # the debt a demand step opened
+
+
+def _id_set(ids):
+    """The chunk's ids as an `__in` value: on PostgreSQL one array parameter (`IN (SELECT unnest(%s))`)
+    instead of 500 placeholders, each prepared by Django and by psycopg (~1 ms a query); else the list."""
+    if transaction.get_connection().vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+    return list(ids)
 
 
 def _load(ids, as_of):
+    ids = _id_set(ids)
     cases = list(RecoveryCase.objects.select_for_update(of=("self",))
-                 .select_related("beneficiary", "debtor_payer").filter(pk__in=ids).order_by("pk"))
+                 .select_related("beneficiary", "debtor_payer", "settlement").filter(pk__in=ids).order_by("pk"))
+    # the claims a demand step counts (demand_computation) and the related ones its letter lists, in
+    # selectors.related_claims's order (the database's)
+    demanding = [c for c in cases if c.state in DEMAND_STATES]
+    prefetch_related_objects(demanding, "claims")
+    related = defaultdict(list)
+    for claim in selectors.related_claims_of(case_ids=_id_set([c.pk for c in demanding])):
+        related[claim.case_id].append(claim)
     debts = {d.case_id: d for d in Debt.objects.select_for_update().filter(case_id__in=ids).order_by("case_id")}
     events = defaultdict(list)
     for e in DebtEvent.objects.filter(debt__case_id__in=ids).order_by("event_date", "id"):
@@ -131,7 +158,7 @@ def _load(ids, as_of):
     auths = defaultdict(list)
     for a in letters.representatives(case_ids=ids):
         auths[a.case_id].append(a)
-    return cases, ledgers, last, auths
+    return cases, ledgers, last, auths, related
 
 
 def _assess(lg: _Ledger, as_of, actor_name, out: _Out) -> list:
@@ -162,7 +189,7 @@ def _history_fields():
     return [f.attname for f in RecoveryCase.history.model.tracked_fields]
 
 
-def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
+def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now, terms_on=None, related=None):
     """One case's steps and interest, as process_case would take them, into a buffer (nothing written)."""
     out, steps, actor_name = _Out(), [], actor.get_username()
     fields = [f.attname for f in case._meta.concrete_fields if not f.primary_key]
@@ -171,32 +198,40 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
         step = due_step(case, table)
         if step is None or step.on > as_of:
             break
-        if step.action not in DEBT_STEPS or lg is None or last is None:
+        demand = step.action == "issue_demand"
+        if not (demand or step.action in DEBT_STEPS) or (lg is None) != demand or last is None:
             raise Fallback(step.action)
-        if lg.schedule(max(step.on, lg.debt.demand_date)).balance <= 0:
+        if not demand and lg.schedule(max(step.on, lg.debt.demand_date)).balance <= 0:
             break  # paid by the step's date (process_case)
         on = max(step.on, last) if dated_by == RULE else max(as_of, step.on)
         steps.append((step.action, on))
         # services.case_act / _check (the row is locked; the copy is the one just loaded)
         if on > today:
             raise Fallback("a step dated in the future")
-        case._ledger_balance = Balance(*lg.balance)
-        try:
-            if why_not(case, step.action, user=actor, on=on, table=table) or on < last:
-                raise Fallback("refused")
-        finally:
-            del case._ledger_balance
-        # services._debt_letter: interest through the letter's date; the letter states the debt as of it
-        _assess(lg, on, actor_name, out)
-        balance = lg.schedule(on)
-        extra = {"principal": balance.principal, "interest": balance.interest}
-        referral = services._referral_date(case, step.action, on, table)
-        if referral:
-            extra["referral_date"] = referral.isoformat()
+        if why_not(case, step.action, user=actor, on=on, table=table,
+                   balance=None if demand else Balance(*lg.balance)) or on < last:
+            raise Fallback("refused")
+        if demand:
+            # services._issue_demand: the amount, the letter's facts and the debt it opens (unsaved)
+            try:
+                plan, comp, terms = services.demand_step(case, on=on, terms_on=terms_on)
+            except CaseActionError as exc:
+                raise Fallback(exc.message) from None
+            fsm_kwargs, kind, amount = plan.fsm_kwargs, plan.letter_kind, plan.letter_amount
+            extra = {**plan.letter_extra, "related": related}
+        else:
+            # services._debt_letter: interest through the letter's date; the letter states the debt as of it
+            _assess(lg, on, actor_name, out)
+            balance = lg.schedule(on)
+            fsm_kwargs, kind, amount = {}, DEBT_STEPS[step.action], balance.balance
+            extra = {"principal": balance.principal, "interest": balance.interest}
+            referral = services._referral_date(case, step.action, on, table)
+            if referral:
+                extra["referral_date"] = referral.isoformat()
         # services._perform: transition, deadline, save, history, letter
         from_state = case.state
         before = {name: getattr(case, name) for name in fields}
-        getattr(case, step.action)(on=on)
+        getattr(case, step.action)(on=on, **fsm_kwargs)
         services._refresh_deadline(case, table)
         case.updated_at = now
         out.fields |= {name for name in fields if getattr(case, name) != before[name]} | {"updated_at"}
@@ -204,10 +239,16 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
         event = CaseEvent(case=case, effective_date=on, actor=actor, actor_name=actor_name, action=step.action,
                           from_state=from_state, to_state=case.state, reason=step.why.strip())
         out.events.append(event)
+        if demand:  # the after-save of _issue_demand: ledger.debt_open
+            debt, opening = ledger.debt_new(case=case, principal=comp.amount, on=on, terms=terms,
+                                            computation=comp.as_dict(), actor_name=actor_name)
+            out.new_debt = debt
+            out.ledger.append(opening)
+            lg = _Ledger(debt, [], [], [comp.amount, money.ZERO, money.ZERO], horizon=max(as_of, on))
         token = letters.extra_content.set({"dated_by": dated_by})
         try:
-            out.letters.append(letters.letter_for(case, DEBT_STEPS[step.action], on=on, event=event,
-                                                  amount=balance.balance, auths=auths, **extra))
+            out.letters.append(letters.letter_for(case, kind, on=on, event=event, amount=amount, auths=auths,
+                                                  **extra))
         finally:
             letters.extra_content.reset(token)
         last = on
@@ -217,121 +258,14 @@ def decide(case, lg, last, auths, *, as_of, dated_by, table, actor, today, now):
     return CaseResult(case.pk, steps, interest_rows), out
 
 
-# Field types whose Python values psycopg's COPY adapts as they are (no get_db_prep_save needed).
-_RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAutoField, models.AutoField,
-        models.ForeignKey, models.BooleanField, models.UUIDField)
-
-
-def _prep(f):
-    """How a value of field `f` goes to PostgreSQL: as it is (None), as text, or through Django."""
-    if isinstance(f, (models.CharField, models.TextField)):
-        return _text
-    return None if isinstance(f, _RAW) else f.get_db_prep_save
-
-
-def _text(value, conn):
-    """A text column's value as COPY takes it (a TextChoices member as its value)."""
-    return value if value is None or type(value) is str else str(value)
-
-
-def _insert(model, objs):
-    """Insert `objs` (unsaved, in order) and give each its id. PostgreSQL: ids drawn from the table's
-    sequence in one query, then COPY; elsewhere Django's bulk_create."""
-    if not objs:
-        return
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=500)
-        return
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    # DateTimeField is a DateField: aware datetimes go as they are too; text and JSON through Django.
-    prep = [_prep(f) for f in fields]
-    pre_save = [f.pre_save if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) else None
-                for f in fields]
-    names = [f.attname for f in fields]
-    with conn.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(objs)])
-        ids = sorted(r[0] for r in cur.fetchall())
-        qn = conn.ops.quote_name
-        cols = ", ".join(qn(f.column) for f in fields)
-        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for obj, pk in zip(objs, ids):
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
-                setattr(obj, meta.pk.attname, pk)
-                row = []
-                for name, pre, pr in zip(names, pre_save, prep):
-                    value = pre(obj, True) if pre else getattr(obj, name)
-                    row.append(pr(value, conn) if pr else value)
-                copy.write_row(row)
-                obj._state.adding, obj._state.db = False, conn.alias
-
-
-def _copy(model, rows):
-    """Insert plain rows (attname → value; a column left out takes its default, auto_now_add: now) in
-    order. PostgreSQL: ids from the sequence, then COPY; elsewhere through bulk_create."""
-    if not rows:
-        return
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql":
-        model.objects.bulk_create([model(**r) for r in rows], batch_size=500)
-        return
-    meta, now = model._meta, timezone.now()
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    # defaults per row (a uuid4 default differs row by row)
-    default = {f.attname: (lambda: now) if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
-               else f.get_default for f in fields if f.attname not in rows[0]}
-    prep = [_prep(f) for f in fields]
-    names = [f.attname for f in fields]
-    with conn.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(rows)])
-        ids = sorted(r[0] for r in cur.fetchall())
-        qn = conn.ops.quote_name
-        cols = ", ".join(qn(f.column) for f in [meta.pk] + fields)
-        with cur.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for pk, r in zip(ids, rows):
-                values = [pk]
-                for name, pr in zip(names, prep):
-                    value = r[name] if name in r else default[name]()
-                    values.append(pr(value, conn) if pr else value)
-                copy.write_row(values)
-
-
-def _update(model, objs, names):
-    """UPDATE each of `objs` (by id) to its values of the fields `names`: PostgreSQL one UPDATE … FROM
-    unnest(arrays); elsewhere one executemany."""
-    if not objs:
-        return
-    conn = transaction.get_connection()
-    qn, meta = conn.ops.quote_name, model._meta
-    fields = [meta.get_field(name) for name in names]
-    values = []
-    for f in fields:
-        pr = _prep(f)
-        values.append([pr(getattr(o, f.attname), conn) if pr else getattr(o, f.attname) for o in objs]
-                      if conn.vendor == "postgresql" else
-                      [f.get_db_prep_save(getattr(o, f.attname), conn) for o in objs])
-    with conn.cursor() as cur:
-        if conn.vendor == "postgresql":
-            cols = [meta.pk] + fields
-            arrays = ", ".join(f"%s::{f.db_type(conn)}[]" for f in cols)
-            cur.execute(
-                f"UPDATE {qn(meta.db_table)} t SET {', '.join(f'{qn(f.column)} = v.c{i + 1}' for i, f in enumerate(fields))} "
-                f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
-                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
-        else:
-            sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-                   f"WHERE {qn(meta.pk.column)} = %s")
-            cur.executemany(sql, [[v[k] for v in values] + [o.pk] for k, o in enumerate(objs)])
-
-
 def _write(cases_out, debts):
-    """Every effect of the decided cases, table by table, in the order the per-case path writes them."""
+    """Every effect of the decided cases, table by table, in the order the per-case path writes them
+    (recovery.bulk_rows: COPY on PostgreSQL)."""
     outs = [out for _, out in cases_out]
-    _copy(LedgerEntry, [r for o in outs for r in o.ledger])
-    _update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty], ["posted_through", "next_assessment_date"])
+    bulk_rows.insert_objects(Debt, [o.new_debt for o in outs if o.new_debt])
+    bulk_rows.insert(LedgerEntry, [r for o in outs for r in o.ledger], fill=True)
+    bulk_rows.update(Debt, [debts[c.pk] for c, o in cases_out if o.debt_dirty and not o.new_debt],
+                     ["posted_through", "next_assessment_date"])
     stepped = [(c, o) for c, o in cases_out if o.snapshots]
     if not stepped:
         return
@@ -339,48 +273,46 @@ def _write(cases_out, debts):
     for c, o in stepped:
         by_fields[tuple(sorted(o.fields))].append(c)
     for names, group in by_fields.items():
-        _update(RecoveryCase, group, names)
-    _copy(RecoveryCase.history.model, _history_rows([s for o in outs for s in o.snapshots]))
-    _insert(CaseEvent, [e for o in outs for e in o.events])
+        bulk_rows.update(RecoveryCase, group, names)
+    # the simple-history row a save of the case writes (HistoricalRecords.post_save: no request, so the
+    # default history user; no change reason)
+    history = RecoveryCase.history.model
+    bulk_rows.insert(history, bulk_rows.history_rows(RecoveryCase, [s for o in outs for s in o.snapshots],
+                                                     actor=history.get_default_history_user(None),
+                                                     history_type="~"))
+    bulk_rows.insert_objects(CaseEvent, [e for o in outs for e in o.events])
     all_letters = [lt for o in outs for lt in o.letters]  # each takes its event's new id
-    _insert(Letter, all_letters)
-    _copy(LetterDelivery, [{"letter_id": lt.pk, **letters.delivery_values(r)}
-                           for lt in all_letters for r in lt.recipients])
+    bulk_rows.insert_objects(Letter, all_letters)
+    bulk_rows.insert(LetterDelivery, [{"letter_id": lt.pk, **letters.delivery_values(r)}
+                                      for lt in all_letters for r in lt.recipients], fill=True)
 
 
-def _history_rows(snapshots):
-    """The simple-history row a save of the case writes, for each snapshot (the case's tracked columns
-    after a step); as HistoricalRecords.post_save: no request, so no user; no change reason."""
-    model = RecoveryCase.history.model
-    now = timezone.now()
-    user = model.get_default_history_user(None)
-    return [{**snap, "history_date": now, "history_user_id": user.pk if user else None,
-             "history_change_reason": None, "history_type": "~"} for snap in snapshots]
-
-
-def sweep_chunk(ids, *, as_of, dated_by, table, actor):
-    """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path)."""
+def sweep_chunk(ids, *, as_of, dated_by, table, actor, terms_on=None):
+    """Take the chunk `ids`; return (results of the cases taken here, ids left for the per-case path).
+    `terms_on`: the interest terms in force by date, kept across the chunks of one sweep (a demand's)."""
     today, now = services.today(), timezone.now()
     collecting = gc.isenabled()
     gc.disable()  # a chunk allocates many short-lived objects and no cycles worth collecting mid-chunk
     try:
-        return _sweep_chunk(ids, as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+        return _sweep_chunk(ids, as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now,
+                            terms_on={} if terms_on is None else terms_on)
     finally:
         if collecting:
             gc.enable()
 
 
-def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now):
+def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now, terms_on):
     with transaction.atomic():
         t0 = time.perf_counter()
-        cases, ledgers, last, auths = _load(ids, as_of)
+        cases, ledgers, last, auths, related = _load(ids, as_of)
         t1 = time.perf_counter()
         found = {c.pk for c in cases}
         done, fallback = [], [pk for pk in ids if pk not in found]
         for case in cases:
             try:
                 result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
-                                     as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now)
+                                     as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now,
+                                     terms_on=terms_on, related=related.get(case.pk, []))
             except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
                 if not isinstance(exc, Fallback):
                     log.info("case %s (id %s): batch engine gave way to the per-case path (%r)", case.number, case.pk, exc)

@@ -11,8 +11,8 @@ the letter says which (`content["dated_by"]`).
 
 A sweep takes its cases in chunks through the batch engine (recovery/clocks/batch.py): the chunk's
 rows locked and loaded at once, each case decided in memory by the same rules (due_step, the guards,
-the money rules), every effect written in bulk. A case the engine does not take (a demand step, a
-ledger to reverse, a refusal, an error) goes through `process_case`: its own transaction with its row
+the money rules, the demand's computation), every effect written in bulk. A case the engine does not
+take (a ledger to reverse, a refusal, an error) goes through `process_case`: its own transaction with its row
 locked. Either way several workers can share a sweep (chunks of ids) and no case is processed twice:
 the second worker to reach a case finds its steps done. Dry runs take every case through process_case.
 """
@@ -126,6 +126,7 @@ def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress, per_c
     """Non-dry runs go through the batch engine chunk by chunk; the cases it leaves (or a chunk whose
     bulk write failed) take the per-case path, which isolates each case's failure."""
     actor = services.system_user()  # once per sweep: its permissions stay cached for every case
+    terms_on = {}  # the interest terms in force by date (a demand's), read once per sweep
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -133,7 +134,8 @@ def _sweep_ids(ids, *, as_of, dated_by, dry_run, table, results, progress, per_c
             done, rest = [], chunk
         else:
             try:
-                done, rest = batch.sweep_chunk(chunk, as_of=as_of, dated_by=dated_by, table=table, actor=actor)
+                done, rest = batch.sweep_chunk(chunk, as_of=as_of, dated_by=dated_by, table=table, actor=actor,
+                                               terms_on=terms_on)
             except Exception:  # noqa: BLE001 — the chunk's writes rolled back whole: each case on its own
                 log.exception("batch of %s cases failed; taking them one by one", len(chunk))
                 done, rest = [], chunk

@@ -69,7 +69,9 @@ def deliveries(letter: Letter) -> list[LetterDelivery]:
     return [LetterDelivery(letter=letter, **delivery_values(r)) for r in letter.recipients]
 
 
-def _claims(case):
+def _claims(case, related=None):
+    """The related claims a letter lists; `related`: those claims, when the caller (the sweep's batch
+    engine) has loaded them already, in selectors.related_claims's order."""
     from ..cases.selectors import related_claims
 
     return [
@@ -81,12 +83,13 @@ def _claims(case):
             "diagnosis_codes": c.diagnosis_codes,
             "amount_paid": str(c.amount_paid),
         }
-        for c in related_claims(case=case)
+        for c in (related_claims(case=case) if related is None else related)
     ]
 
 
-def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
-    """The facts a letter must state (SPEC §6), frozen as issued. `extra` carries step specifics."""
+def content(case: RecoveryCase, kind: str, on, related=None, **extra) -> dict:
+    """The facts a letter must state (SPEC §6), frozen as issued. `extra` carries step specifics;
+    `related`: the case's related claims, when the caller has loaded them (see _claims)."""
     from ..cases.selectors import conditional_payment_total
 
     base = {
@@ -103,16 +106,17 @@ def content(case: RecoveryCase, kind: str, on, **extra) -> dict:
         base["respond_by"] = (on + timedelta(days=extra.pop("window_days"))).isoformat()
     if kind == K.DEMAND:
         base["incident_date"] = case.incident_date.isoformat() if case.incident_date else None
-        base["claims"] = _claims(case)
+        base["claims"] = _claims(case, related)
     base.update({k: (str(v) if not isinstance(v, (str, list, dict, bool, type(None))) else v) for k, v in extra.items()})
     return base
 
 
-def letter_for(case: RecoveryCase, kind: str, *, on, event, amount=None, auths=None, **extra) -> Letter:
+def letter_for(case: RecoveryCase, kind: str, *, on, event, amount=None, auths=None, related=None,
+               **extra) -> Letter:
     """The letter a step issues, unsaved (`issue` saves it; the sweep's batch engine bulk-inserts it)."""
     return Letter(case=case, kind=kind, letter_date=on, amount=amount, event=event,
                   recipients=recipients(case, on, auths),
-                  content={**content(case, kind, on, **extra), **extra_content.get()})
+                  content={**content(case, kind, on, related=related, **extra), **extra_content.get()})
 
 
 def issue(case: RecoveryCase, kind: str, *, on, event, amount=None, **extra) -> Letter:

@@ -197,15 +197,25 @@ def _locked_debt(case) -> Debt:
 @transaction.atomic
 def debt_open(*, case: RecoveryCase, principal: Decimal, on: date, terms, computation: dict, actor_name: str) -> Debt:
     """Called by the demand step: the debt, its terms fixed from the rate in force on the demand date."""
-    debt = Debt.objects.create(
+    debt, opening = debt_new(case=case, principal=principal, on=on, terms=terms, computation=computation,
+                             actor_name=actor_name)
+    debt.save(force_insert=True)
+    LedgerEntry.objects.create(**opening)
+    return debt
+
+
+def debt_new(*, case: RecoveryCase, principal: Decimal, on: date, terms, computation: dict, actor_name: str):
+    """The debt a demand opens and its opening ledger row (as column values), unsaved: `debt_open` saves
+    them, the sweep's batch engine bulk-inserts them."""
+    debt = Debt(
         case=case, demand_date=on, principal=principal, annual_rate=terms.annual_rate, year_days=terms.year_days,
         period_days=terms.period_days, grace_days=terms.grace_days, rate_effective_from=terms.effective_from,
         computation=computation, posted_through=on,
         next_assessment_date=on + timedelta(days=terms.grace_days + 1),
     )
-    LedgerEntry.objects.create(case=case, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=on, principal=principal,
-                               amount=principal, note="Demand principal", actor_name=actor_name)
-    return debt
+    opening = {"case_id": case.pk, "kind": LedgerEntry.Kind.PRINCIPAL, "entry_date": on, "principal": principal,
+               "amount": principal, "note": "Demand principal", "actor_name": actor_name}
+    return debt, opening
 
 
 @transaction.atomic

@@ -129,8 +129,9 @@ def test_property_the_batch_engine_gives_exactly_what_the_per_case_path_gives(tr
         transaction.set_rollback(True)
 
 
-def test_the_batch_engine_takes_the_debt_steps_itself_and_the_demand_falls_back(monkeypatch):
-    """The demand step (its computation) goes through process_case; the debt steps and interest do not."""
+def test_the_batch_engine_takes_the_demand_and_the_debt_steps_itself(monkeypatch):
+    """The demand step (an unanswered CPN: its computation, the debt it opens), the debt steps and
+    interest are all taken by the batch engine: nothing goes through process_case."""
     walks = [at_notice(B), at_demand(P), at_first_debt_step(G), at_demand(B)]
     ids = [w.case.pk for w in walks]
     taken = []
@@ -138,7 +139,7 @@ def test_the_batch_engine_takes_the_debt_steps_itself_and_the_demand_falls_back(
     monkeypatch.setattr(sweeps, "process_case", lambda pk, **kw: taken.append(pk) or real(pk, **kw))
     as_of = walks[0].on + days(400)
     results = sweeps.sweep(as_of=as_of, ids=ids)
-    assert taken == [walks[0].case.pk]
+    assert taken == []
     assert {r.case_id for r in results} == set(ids)
     assert all(RecoveryCase.objects.get(pk=pk).state == "referred_to_treasury" for pk in ids[1:])
     for pk in ids:

@@ -5,13 +5,16 @@
 
 Builds N open cases (bulk_create, not through the services) inside a transaction that is rolled back
 at the end: a mix of tracks and states whose clocks fall due by the as-of date (ITR, the plan's
-referral notice, Treasury referral — some cases with two steps due, as after an outage), cases with
-only interest due, cases flagged overdue with no automatic step (CPL due) and cases with nothing due.
+referral notice, Treasury referral — some cases with two steps due, as after an outage), unanswered
+CPNs (plan track) and GHP payment notices whose demand falls due (with their claims, some unrelated;
+the later ones take the referral notice in the same sweep), cases with only interest due, cases flagged overdue with no automatic step (CPL due) and cases with nothing due.
 Each case with a demand has its Debt (terms from the interest-rate table in force on the demand date),
 its PRINCIPAL ledger row, the interest rows posted up to its last step, `next_due_date` from
 `clocks.next_deadline` and `Debt.next_assessment_date` from `ledger.next_assessment_date`, and the
 history rows of the steps that brought it there; ~6% of the cases have representatives (verified PORs
-and CTRs, some expired, some unverified), who receive the letters too. No payments: every debt is unpaid.
+and CTRs, some expired, some unverified), who receive the letters too. 12% of the debts have one partial
+payment (recorded as ledger.payment_record leaves it: its DebtEvent, its ledger row, posted through its
+date), dated inside or after the grace days.
 One run at a time per database: the built rows (MBIs, case numbers, the system user) are unique keys,
 so a second concurrent run waits for the first one's rollback.
 
@@ -23,13 +26,16 @@ checking, so all three start from the identical state:
      decide, write) are printed and carried in RESULT as a_phases_s.
   B  a naive loop: for each due case id, load the case and call `services.case_act` for the action
      `sweeps.due_step` names, one step at a time, then assess interest through the as-of date.
-  C  hand-written set-based SQL (connection.cursor): the due set, then per round (a case can take two
-     steps) UPDATE ... FROM for the state and dates, INSERT ... SELECT for the simple-history row, the
-     CaseEvent, the Letter (the same JSON content and recipients, representatives included, that the
-     services write) and its LetterDelivery rows;
+  C  hand-written set-based SQL (connection.cursor), the benchmark's reference (the product keeps its
+     rules in Python): the due set; the demand step (the conditional payments, the Debt with the terms
+     in force, its principal row, the demand letter with its claims and computation); then per round (a
+     case can take two steps) UPDATE ... FROM for the state and dates, INSERT ... SELECT for the
+     simple-history row, the CaseEvent, the Letter (the same JSON content and recipients,
+     representatives included, that the services write) and its LetterDelivery rows;
      the interest ledger rows (generate_series over the 30-day periods) and the debts' posted_through /
-     next_assessment_date. C's interest and balance arithmetic is exact only for debts without
-     payments or adjustments — which is all this benchmark builds.
+     next_assessment_date. C's arithmetic is exact for what this benchmark builds — at most one
+     payment a debt, partial, no adjustments or refunds — and it refuses other data; its demand
+     covers cases with no settlement (the plan and GHP tracks here).
 
 Interest: the sweep has no switch to leave interest out (the ITR / referral / Treasury steps assess it
 as of their date to state the balance on the letter, and process_case assesses it through the as-of
@@ -37,7 +43,7 @@ date). So interest is done the same way in all three:
   --interest due     (default) interest is posted up to each case's last step only; every variant
                      posts the interest rows due through the as-of date (A and B via the ledger, C in SQL).
   --interest posted  interest is already posted through the as-of date; no variant writes interest
-                     rows, but A and B still read and recompute each debt's schedule (the code cannot
+                     rows for the built debts (the debts the demand steps open get theirs), but A and B still read and recompute each debt's schedule (the code cannot
                      skip that), C writes nothing for interest. This is the closest to "state steps only".
 
 After each variant (before its rollback) the command fingerprints what changed — case states and
@@ -75,7 +81,7 @@ from recovery.clocks import counting as clocks, sweeps
 from recovery.money import ledger, rules as money
 from recovery.cases import services
 from recovery.document_models import UploadedDocument
-from recovery.models import CaseEvent, Debt, LedgerEntry, RecoveryCase
+from recovery.models import CaseEvent, Claim, Debt, DebtEvent, LedgerEntry, RecoveryCase
 from recovery.money.policy import clock_table, interest_terms
 from recovery.cases.tracks import CLOSED_STATES, State, Track
 
@@ -119,7 +125,12 @@ SCENARIOS = [
     ("plan not due (day 0-60)", 4, Track.PLAN, S.DEMAND_ISSUED, (0, 60)),
     ("ghp not due (day 0-60)", 2, Track.GHP, S.DEMAND_ISSUED, (0, 60)),
     ("CPN answered (nothing due)", 2, Track.BENEFICIARY, S.CPN_ISSUED, None),
+    # the demand steps (SPEC §3.2, §3.3): days before as-of of the CPN / payment notice; the later ones
+    # also take the referral notice in the same sweep (catch-up)
+    ("plan CPN unanswered: demand due", 3, Track.PLAN, S.CPN_ISSUED, (31, 110)),
+    ("ghp payment notice unanswered: demand due", 3, Track.GHP, S.PAYMENT_NOTICE_ISSUED, (46, 120)),
 ]
+PAYMENT_SHARE = 0.12  # debts with one partial payment (recorded and posted, as ledger.payment_record leaves them)
 _LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # MBI letters (no S, L, O, I, B, Z)
 _ENTRY_ACTION = {S.DEMAND_ISSUED: "issue_demand", S.INTENT_TO_REFER_ISSUED: "issue_itr",
                  S.REFERRAL_NOTICE_ISSUED: "issue_referral_notice", S.REFERRED_TO_TREASURY: "refer_to_treasury"}
@@ -133,11 +144,15 @@ def _mbi(i: int) -> str:
     return f"9{a}0{d[0]}{b}0{d[1]}{c}{e}{d[2]}{d[3]}"
 
 
-def _ledger_rows(debt: Debt, through: date, actor_name: str) -> list[LedgerEntry]:
-    """The interest rows the ledger holds once posted through `through` (the schedule's own rows; no events)."""
-    schedule = money.debt_schedule(principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date,
-                                   as_of=through, events=(), year_days=debt.year_days, period_days=debt.period_days,
-                                   grace_days=debt.grace_days)
+def _schedule(debt: Debt, through: date, events=()):
+    return money.debt_schedule(principal=debt.principal, annual_rate=debt.annual_rate, demand_date=debt.demand_date,
+                               as_of=through, events=events, year_days=debt.year_days, period_days=debt.period_days,
+                               grace_days=debt.grace_days)
+
+
+def _ledger_rows(debt: Debt, through: date, actor_name: str, events=()) -> list[LedgerEntry]:
+    """The rows the ledger holds once posted through `through` (the schedule's own rows)."""
+    schedule = _schedule(debt, through, events)
     return [LedgerEntry(case_id=debt.case_id, kind=r.kind, entry_date=r.date, amount=r.amount, period=r.period,
                         base=r.base, note=r.note[:300], actor_name=actor_name,
                         **dict(zip(("principal", "interest", "refund_owed"), ledger._deltas(r))))
@@ -220,7 +235,8 @@ class Command(BaseCommand):
             case = RecoveryCase(number=f"{prefix}9{i:013d}", track=track, state=state, beneficiary=rng.choice(benes),
                                 debtor_payer=None if track == Track.BENEFICIARY else rng.choice(payers))
             last = self._case_dates(case, span, table, rng, late="late" in name)
-            case.opened_on = (case.demand_date or case.rar_date or case.cpn_date) - timedelta(days=200)
+            case.opened_on = (case.demand_date or case.rar_date or case.cpn_date
+                              or case.payment_notice_date) - timedelta(days=200)
             deadline = clocks.next_deadline(case, table=table)
             case.next_due_date = deadline.due if deadline else None
             case.next_due_reason = deadline.reason if deadline else ""
@@ -231,8 +247,14 @@ class Command(BaseCommand):
         n_auth = self._build_representatives(case_rows, rng)
 
         terms_on: dict[date, object] = {}
-        debts, events = [], []
+        debts, events, claims = [], [], []
         for case, last in zip(case_rows, plans):
+            if case.state in (S.CPN_ISSUED, S.PAYMENT_NOTICE_ISSUED) and not case.response_date:
+                action = "issue_cpn" if case.state == S.CPN_ISSUED else "issue_payment_notice"
+                events.append(CaseEvent(case=case, effective_date=last, actor=actor, actor_name=actor.username,
+                                        action=action, from_state=S.REPORTED, to_state=case.state, reason="bench"))
+                claims.extend(self._claims(case, rng))
+                continue
             if case.state in (S.RAR_ISSUED, S.CPN_ISSUED):
                 action, frm, on = ("issue_rar", S.OCCURRENCE_POSTED, case.rar_date) if case.rar_date else \
                     ("record_response", S.CPN_ISSUED, case.response_date)
@@ -258,7 +280,7 @@ class Command(BaseCommand):
                 events.append(CaseEvent(case=case, effective_date=last, actor=actor, actor_name=actor.username,
                                         action=_ENTRY_ACTION[case.state], from_state=frm, to_state=case.state,
                                         reason="bench"))
-        entries = []
+        entries, payments = [], {}
         last_of = {c.pk: last for c, last in zip(case_rows, plans)}
         for d in debts:
             entries.append(LedgerEntry(case_id=d.case_id, kind=LedgerEntry.Kind.PRINCIPAL, entry_date=d.demand_date,
@@ -266,25 +288,55 @@ class Command(BaseCommand):
                                        actor_name=actor.username))
             # interest posted up to the case's last step (due) or through the as-of date (posted)
             through = as_of if self.interest == "posted" else last_of[d.case_id]
-            entries.extend(_ledger_rows(d, through, actor.username))
+            pay = None
+            if (as_of - d.demand_date).days >= 2 and rng.random() < PAYMENT_SHARE:
+                # one partial payment, recorded (so posted through its date, as payment_record does)
+                on = d.demand_date + timedelta(days=rng.randint(1, (as_of - d.demand_date).days))
+                owed = _schedule(d, on).balance
+                pay = money.Payment(on, (owed * Decimal(rng.randint(5, 60)) / 100).quantize(Decimal("0.01")))
+                payments[d.case_id] = pay
+                through = max(through, on)
+            events_d = (pay,) if pay else ()
+            entries.extend(_ledger_rows(d, through, actor.username, events_d))
             d.posted_through = through
-            d.next_assessment_date = ledger.next_assessment_date(d, as_of=through, principal=d.principal)
+            d.next_assessment_date = ledger.next_assessment_date(d, as_of=through,
+                                                                 principal=_schedule(d, through, events_d).principal)
         Debt.objects.bulk_create(debts, batch_size=5000)
+        DebtEvent.objects.bulk_create([
+            DebtEvent(debt=d, kind=DebtEvent.Kind.PAYMENT, event_date=payments[d.case_id].date,
+                      amount=payments[d.case_id].amount, actor_name=actor.username)
+            for d in debts if d.case_id in payments], batch_size=5000)
+        Claim.objects.bulk_create(claims, batch_size=10000)
         CaseEvent.objects.bulk_create(events, batch_size=10000)
         LedgerEntry.objects.bulk_create(entries, batch_size=10000)
         with connection.cursor() as cur:
             for t in ("beneficiaries_beneficiary", "payers_payer", "recovery_recoverycase", "recovery_debt",
                       "recovery_ledgerentry", "recovery_caseevent", "recovery_letter", "recovery_letterdelivery",
-                      "recovery_historicalrecoverycase", "recovery_clocklength"):
+                      "recovery_historicalrecoverycase", "recovery_clocklength", "recovery_claim",
+                      "recovery_debtevent", "beneficiaries_authorisation", "auth_user",
+                      "beneficiaries_externalprofile"):
                 cur.execute(f"ANALYZE {t}")
         self.baseline = self._max_ids()
         self.stdout.write(
             f"built {len(case_rows):,} open cases ({len(benes):,} beneficiaries), {len(debts):,} debts, "
-            f"{len(entries):,} ledger rows, {len(events):,} history rows, {n_auth:,} representatives' "
+            f"{len(entries):,} ledger rows, {len(payments):,} partial payments, {len(claims):,} claims, "
+            f"{len(events):,} history rows, {n_auth:,} representatives' "
             f"authorisations in {time.perf_counter() - t0:.1f} s; "
             f"as-of {as_of}, interest mode '{self.interest}'")
         for name, _, *_rest in SCENARIOS:
             self.stdout.write(f"    {self.mix[name]:>8,}  {name}")
+
+    @staticmethod
+    def _claims(case, rng):
+        """The claims a CPN / payment notice listed: 1-3 related ones and sometimes one unrelated."""
+        out = []
+        for k in range(rng.randint(1, 3) + (rng.random() < 0.2)):
+            start = case.incident_date + timedelta(days=rng.randint(1, 150))
+            out.append(Claim(case=case, claim_number=f"B{case.pk}-{k}", provider_name=f"Provider {k % 7}",
+                             service_from=start, service_to=start + timedelta(days=rng.randint(0, 9)),
+                             diagnosis_codes="S72.001A", amount_paid=Decimal(rng.randrange(10_000, 900_000)) / 100,
+                             status=Claim.Status.UNRELATED if k == 3 else Claim.Status.RELATED))
+        return out
 
     def _build_representatives(self, cases, rng):
         """Representatives on ~6% of the cases (letters go to them too, SPEC §6, §8): verified PORs, verified
@@ -321,10 +373,15 @@ class Command(BaseCommand):
         if case.state == S.RAR_ISSUED:
             case.rar_date = as_of - timedelta(days=rng.randint(66, 120))
             return case.rar_date
-        if case.state == S.CPN_ISSUED:
+        if case.state == S.CPN_ISSUED and span is None:
             case.cpn_date = as_of - timedelta(days=rng.randint(10, 25))
             case.response_date = case.cpn_date + timedelta(days=5)
             return case.response_date
+        if case.state in (S.CPN_ISSUED, S.PAYMENT_NOTICE_ISSUED):  # unanswered: the demand falls due
+            notice = as_of - timedelta(days=rng.randint(*span))
+            setattr(case, "cpn_date" if case.state == S.CPN_ISSUED else "payment_notice_date", notice)
+            case.incident_date = notice - timedelta(days=rng.randint(200, 400))
+            return notice
         demand = as_of - timedelta(days=rng.randint(*span))
         case.demand_date = demand
         case.demand_amount = Decimal(rng.randrange(50_000, 5_000_000)) / 100
@@ -349,8 +406,9 @@ class Command(BaseCommand):
                                   (SELECT coalesce(max(id), 0) FROM recovery_letter),
                                   (SELECT coalesce(max(id), 0) FROM recovery_letterdelivery),
                                   (SELECT coalesce(max(history_id), 0) FROM recovery_historicalrecoverycase),
-                                  (SELECT coalesce(max(id), 0) FROM recovery_ledgerentry)""")
-            return dict(zip(("event", "letter", "delivery", "history", "ledger"), cur.fetchone()))
+                                  (SELECT coalesce(max(id), 0) FROM recovery_ledgerentry),
+                                  (SELECT coalesce(max(id), 0) FROM recovery_debt)""")
+            return dict(zip(("event", "letter", "delivery", "history", "ledger", "debt"), cur.fetchone()))
 
     # --- the variants ---------------------------------------------------------------------------
 
@@ -425,6 +483,23 @@ class Command(BaseCommand):
         return steps, len(ids)
 
     def _sql(self):
+        """Variant C; prints its slowest statements (each one's wall time) after it ran."""
+        timings = []
+
+        def timed(execute, sql, params, many, context):
+            t = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.append((time.perf_counter() - t, " ".join(sql.split())[:110]))
+
+        with connection.execute_wrapper(timed):
+            result = self._sql_statements()
+        for seconds, sql in sorted(timings, reverse=True)[:8]:
+            self.stdout.write(f"    C {seconds:7.3f} s  {sql}")
+        return result
+
+    def _sql_statements(self):
         p = {"as_of": self.as_of, "uid": self.actor.pk, "uname": self.actor.username, "closed": CLOSED,
              "automatic": [str(s) for s in sweeps.AUTOMATIC_STATES]}
         steps = 0
@@ -443,16 +518,197 @@ class Command(BaseCommand):
                 SELECT d.case_id FROM recovery_debt d JOIN recovery_recoverycase c ON c.id = d.case_id
                  WHERE d.next_assessment_date <= %(as_of)s AND NOT (c.state = ANY(%(closed)s))""", p)
             cur.execute("ALTER TABLE bench_due ADD PRIMARY KEY (case_id)")
+            # autovacuum never analyzes temporary tables: without statistics the planner takes bench_due
+            # for a few rows and nests loops over it (C's first round took 23 s at 100k cases)
+            cur.execute("ANALYZE bench_due")
+            cur.execute("ANALYZE bench_clk")
             cur.execute("SELECT count(*) FROM bench_due")
             due = cur.fetchone()[0]
+            steps += self._sql_demand(cur, p)  # a case takes its demand before any debt step
+            self._sql_payments(cur)
             while True:  # one round per step: a case two steps behind takes its second in round two
                 taken = self._sql_round(cur, p)
                 steps += taken
                 if not taken:
                     break
             self._sql_interest(cur, p)  # in 'posted' mode it finds no period to post, but it looks (as A and B do)
-            cur.execute("DROP TABLE bench_due, bench_clk")
+            cur.execute("DROP TABLE bench_due, bench_clk, bench_pay")
         return steps, due
+
+    def _sql_payments(self, cur):
+        """bench_pay: per debt of a due case, its payment (at most one, partial: all this data holds) and
+        what it does (SPEC §5.5): it goes to the interest assessed before it, the rest to principal; a
+        period whose last day is on or after it is charged on the principal it leaves. Interest assessed
+        before day d: every period ended before d once the grace days are over (those ended inside the
+        grace days are assessed on the day after them, before that day's events)."""
+        cur.execute("""
+            SELECT count(*) FROM recovery_debt d JOIN bench_due u ON u.case_id = d.case_id
+             WHERE (SELECT count(*) FROM recovery_debtevent e WHERE e.debt_id = d.id) > 1
+                OR EXISTS (SELECT 1 FROM recovery_debtevent e WHERE e.debt_id = d.id AND e.kind <> 'payment')""")
+        if cur.fetchone()[0]:
+            raise CommandError("variant C handles at most one payment a debt and no other debt events")
+        cur.execute("""
+            CREATE TEMP TABLE bench_pay AS
+            SELECT d.id AS debt_id, d.case_id, q.*, w.*, d.principal - w.to_principal AS p1,
+                   round((d.principal - w.to_principal) * d.annual_rate * d.period_days / d.year_days, 2) AS per1
+              FROM recovery_debt d JOIN bench_due u ON u.case_id = d.case_id
+              LEFT JOIN recovery_debtevent e ON e.debt_id = d.id
+             CROSS JOIN LATERAL (SELECT round(d.principal * d.annual_rate * d.period_days / d.year_days, 2) AS per0,
+                                        coalesce(e.event_date - d.demand_date, 2147483647) AS pay_day,
+                                        coalesce(e.amount, 0) AS paid) q
+             CROSS JOIN LATERAL (SELECT least(q.paid, CASE WHEN q.pay_day > d.grace_days
+                                                            THEN (q.pay_day - 1) / d.period_days ELSE 0 END * q.per0)
+                                        AS to_interest) i
+             CROSS JOIN LATERAL (SELECT i.to_interest, q.paid - i.to_interest AS to_principal) w""")
+        cur.execute("ALTER TABLE bench_pay ADD PRIMARY KEY (debt_id)")
+        cur.execute("CREATE UNIQUE INDEX ON bench_pay (case_id)")
+        cur.execute("ANALYZE bench_pay")
+
+    def _sql_demand(self, cur, p):
+        """The demand step of an unanswered CPN / payment notice (SPEC §3.2, §3.3, §5.1, §5.2): on the day
+        the response window's consequence falls (never before the case's last step), for the conditional
+        payments (related claims with dates of service inside the recovery period), with no reduction;
+        the debt it opens (terms from the rate in force on the demand date) and its principal row; the
+        demand letter (claims, computation, terms) and its deliveries. This data has no settlement on
+        these cases (plan and GHP tracks), so no §411.37 reduction or threshold applies."""
+        cur.execute("""
+            CREATE TEMP TABLE bench_dem AS
+            WITH s AS (
+                SELECT c.id AS case_id, c.track, c.state AS from_state, c.number, c.beneficiary_id, c.debtor_payer_id,
+                       c.incident_date, c.termination_date,
+                       CASE c.state WHEN 'cpn_issued' THEN c.cpn_date ELSE c.payment_notice_date END AS start,
+                       CASE c.state WHEN 'cpn_issued' THEN 'cpn_response' ELSE 'payment_notice_response' END AS clock,
+                       CASE c.state WHEN 'cpn_issued' THEN 'CPN unanswered: automatic demand with no reduction'
+                                    ELSE 'Payment notice unanswered: demand' END AS reason,
+                       (SELECT max(e.effective_date) FROM recovery_caseevent e WHERE e.case_id = c.id) AS last_on
+                  FROM recovery_recoverycase c JOIN bench_due u ON u.case_id = c.id
+                 WHERE c.state IN ('cpn_issued', 'payment_notice_issued') AND c.response_date IS NULL
+                   AND c.track <> 'beneficiary'
+            ), due AS (
+                SELECT s.*, greatest(s.start + k.days + 1, s.last_on) AS on_date
+                  FROM s JOIN bench_clk k ON k.track = s.track AND k.name = s.clock
+                   AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
+            ), amt AS (
+                SELECT due.*, cl.total, cl.claims, r.annual_rate, r.year_days, r.period_days, r.grace_days,
+                       r.effective_from AS rate_from,
+                       CASE WHEN due.track = 'plan' THEN due.on_date + kn.days + 1 ELSE due.on_date + kn.days END
+                       AS next_due,
+                       CASE WHEN due.track = 'plan' THEN 'Referral notice due' ELSE 'Intent to refer due' END
+                       AS next_reason
+                  FROM due
+                  CROSS JOIN LATERAL (
+                      SELECT coalesce(sum(c.amount_paid) FILTER (
+                                 WHERE c.service_from >= coalesce(due.incident_date, '0001-01-01'::date)
+                                   AND (due.termination_date IS NULL OR c.service_to <= due.termination_date)), 0.00)
+                             AS total,
+                             coalesce(jsonb_agg(jsonb_build_object(
+                                 'claim_number', c.claim_number, 'provider', c.provider_name,
+                                 'service_from', c.service_from::text, 'service_to', c.service_to::text,
+                                 'diagnosis_codes', c.diagnosis_codes, 'amount_paid', c.amount_paid::text)
+                                 ORDER BY c.service_from, c.claim_number), '[]'::jsonb) AS claims
+                        FROM recovery_claim c WHERE c.case_id = due.case_id AND c.status = 'related') cl
+                  CROSS JOIN LATERAL (SELECT * FROM recovery_interestrate r WHERE r.effective_from <= due.on_date
+                                       ORDER BY r.effective_from DESC LIMIT 1) r
+                  JOIN bench_clk kn ON kn.track = due.track
+                   AND kn.name = CASE WHEN due.track = 'plan' THEN 'referral_notice' ELSE 'itr' END
+                   AND kn.effective_from <= due.on_date AND (kn.until IS NULL OR due.on_date < kn.until)
+                 WHERE due.on_date <= %(as_of)s
+            )
+            SELECT amt.*,
+                   jsonb_build_object(
+                       'conditional_payments', amt.total::text, 'amount', amt.total::text,
+                       'rule', 'conditional payments (§5.1)', 'without_reduction', true, 'settlement', NULL,
+                       'procurement_costs', NULL, 'below_threshold', false,
+                       'steps', jsonb_build_array('Conditional payments on related claims: $' || amt.total::text))
+                   AS computation,
+                   CASE WHEN amt.track = 'plan' THEN jsonb_build_array(payer.r, bene.r)
+                        ELSE jsonb_build_array(payer.r) END || reps.r AS recipients,
+                   b.first_name || ' ' || b.last_name AS bene_name, b.mbi, py.name AS payer_name
+              FROM amt
+              JOIN beneficiaries_beneficiary b ON b.id = amt.beneficiary_id
+              JOIN payers_payer py ON py.id = amt.debtor_payer_id
+              CROSS JOIN LATERAL (SELECT jsonb_build_object(
+                  'role', 'beneficiary', 'name', b.first_name || ' ' || b.last_name, 'email', b.email,
+                  'address', concat_ws(E'\n', b.address_line1, nullif(b.address_line2, ''),
+                                       b.city || ', ' || b.state || ' ' || b.zip_code)) AS r) bene
+              CROSS JOIN LATERAL (SELECT jsonb_build_object(
+                  'role', 'debtor', 'name', py.name, 'address', py.address, 'email', py.email) AS r) payer
+              CROSS JOIN LATERAL (
+                  SELECT coalesce(jsonb_agg(jsonb_build_object(
+                             'role', 'representative (' || upper(a.kind) || ')',
+                             'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+                             'address', coalesce(xp.organisation, ''), 'email', u.email) ORDER BY a.id), '[]'::jsonb) AS r
+                    FROM (SELECT DISTINCT ON (a.holder_id) a.id, a.kind, a.holder_id
+                            FROM beneficiaries_authorisation a
+                           WHERE a.case_id = amt.case_id AND a.status = 'verified' AND a.kind IN ('por', 'ctr')
+                             AND NOT (a.kind = 'ctr' AND a.ctr_end_date < amt.on_date)
+                           ORDER BY a.holder_id, a.id) a
+                    JOIN auth_user u ON u.id = a.holder_id
+                    LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps
+             WHERE amt.total > 0""", p)
+        cur.execute("SELECT count(*) FROM bench_dem")
+        taken = cur.fetchone()[0]
+        cur.execute("ANALYZE bench_dem")
+        if taken:
+            cur.execute("""
+                UPDATE recovery_recoverycase c
+                   SET state = 'demand_issued', demand_date = s.on_date, demand_amount = s.total,
+                       demand_without_reduction = true, next_due_date = s.next_due, next_due_reason = s.next_reason,
+                       updated_at = now()
+                  FROM bench_dem s WHERE c.id = s.case_id""")
+            cols = [f.column for f in RecoveryCase.history.model._meta.concrete_fields
+                    if not f.column.startswith("history_")]
+            cur.execute(f"""
+                INSERT INTO recovery_historicalrecoverycase ({", ".join(cols)}, history_date, history_change_reason,
+                                                             history_type, history_user_id)
+                SELECT {", ".join("c." + col for col in cols)}, now(), NULL, '~', NULL
+                  FROM recovery_recoverycase c JOIN bench_dem s ON s.case_id = c.id""")
+            cur.execute("""
+                INSERT INTO recovery_debt (case_id, demand_date, principal, annual_rate, year_days, period_days,
+                                           grace_days, rate_effective_from, computation, posted_through,
+                                           next_assessment_date, created_at)
+                SELECT case_id, on_date, total, annual_rate, year_days, period_days, grace_days, rate_from,
+                       computation, on_date, on_date + grace_days + 1, now()
+                  FROM bench_dem""")
+            cur.execute("""
+                INSERT INTO recovery_ledgerentry (case_id, kind, entry_date, principal, interest, refund_owed, amount,
+                                                  period, base, reverses_id, note, actor_name, created_at)
+                SELECT case_id, 'principal', on_date, total, 0, 0, total, NULL, NULL, NULL, 'Demand principal',
+                       %(uname)s, now()
+                  FROM bench_dem""", p)
+            cur.execute("""
+                WITH ev AS (
+                    INSERT INTO recovery_caseevent (case_id, at, effective_date, actor_id, actor_name, action,
+                                                    from_state, to_state, reason)
+                    SELECT case_id, now(), on_date, %(uid)s, %(uname)s, 'issue_demand', from_state, 'demand_issued',
+                           reason
+                      FROM bench_dem
+                    RETURNING id, case_id
+                ), lt AS (
+                    INSERT INTO recovery_letter (case_id, kind, letter_date, recipients, amount, content,
+                                                 idempotency_key, event_id, created_at)
+                    SELECT s.case_id, 'demand', s.on_date, s.recipients, s.total,
+                           jsonb_build_object(
+                               'case_number', s.number, 'beneficiary', s.bene_name,
+                               'mbi', substr(s.mbi, 1, 4) || '-' || substr(s.mbi, 5, 3) || '-' || substr(s.mbi, 8),
+                               'debtor', s.payer_name, 'as_of', s.on_date::text,
+                               'incident_date', s.incident_date::text, 'claims', s.claims,
+                               'computation', s.computation, 'annual_rate', s.annual_rate::text,
+                               'grace_days', s.grace_days::text, 'period_days', s.period_days::text,
+                               'year_days', s.year_days::text, 'dated_by', 'rule'),
+                           gen_random_uuid(), ev.id, now()
+                      FROM bench_dem s JOIN ev ON ev.case_id = s.case_id
+                    RETURNING id, recipients
+                )
+                INSERT INTO recovery_letterdelivery (letter_id, recipient, role, channel, address, status, attempts,
+                                                     next_attempt_at, idempotency_key, sent_at, last_error)
+                SELECT lt.id, r ->> 'name', r ->> 'role',
+                       CASE WHEN coalesce(r ->> 'email', '') <> '' THEN 'email' ELSE 'print' END,
+                       coalesce(nullif(r ->> 'email', ''), nullif(r ->> 'address', ''), ''),
+                       'pending', 0, NULL, gen_random_uuid(), NULL, ''
+                  FROM lt CROSS JOIN LATERAL jsonb_array_elements(lt.recipients) AS r""", p)
+        cur.execute("DROP TABLE bench_dem")
+        return taken
 
     def _sql_round(self, cur, p):
         # The steps due now: the day the rule fixes (SPEC §3 counting; the plan's Treasury referral is
@@ -470,30 +726,29 @@ class Command(BaseCommand):
                             WHEN c.state = 'intent_to_refer_issued' THEN 'treasury_after_itr'
                             ELSE 'treasury_after_demand' END AS clock,
                        CASE WHEN c.state = 'intent_to_refer_issued' THEN c.itr_date ELSE c.demand_date END AS start,
-                       CASE WHEN c.state = 'demand_issued' AND c.track <> 'plan' THEN 0 ELSE 1 END AS plus
+                       CASE WHEN c.state = 'demand_issued' AND c.track <> 'plan' THEN 0 ELSE 1 END AS plus,
+                       (SELECT max(e.effective_date) FROM recovery_caseevent e WHERE e.case_id = c.id) AS last_on
                   FROM recovery_recoverycase c JOIN bench_due u ON u.case_id = c.id
                  WHERE c.state IN ('demand_issued', 'intent_to_refer_issued', 'referral_notice_issued')
-            ), plan AS (  -- the plan track's two clock lengths, in force on the demand date
-                SELECT s.case_id, ktad.days AS tad, krn.days AS rn
-                  FROM s
-                  JOIN bench_clk ktad ON ktad.track = 'plan' AND ktad.name = 'treasury_after_demand'
-                   AND ktad.effective_from <= s.demand_date AND (ktad.until IS NULL OR s.demand_date < ktad.until)
-                  JOIN bench_clk krn ON krn.track = 'plan' AND krn.name = 'referral_notice'
-                   AND krn.effective_from <= s.demand_date AND (krn.until IS NULL OR s.demand_date < krn.until)
-                 WHERE s.track = 'plan'
             ), due AS (
-                SELECT s.*, pl.tad, pl.rn,
+                SELECT s.*, ktad.days AS tad, krn.days AS rn,
                        greatest(CASE WHEN s.from_state = 'referral_notice_issued'
-                                     THEN greatest(s.start + k.days + 1, s.referral_notice_date + (pl.tad - pl.rn))
+                                     THEN greatest(s.start + k.days + 1, s.referral_notice_date + (ktad.days - krn.days))
                                      ELSE s.start + k.days + s.plus END,
-                                (SELECT max(e.effective_date) FROM recovery_caseevent e
-                                  WHERE e.case_id = s.case_id)) AS on_date
+                                s.last_on) AS on_date
                   FROM s JOIN bench_clk k ON k.track = s.track AND k.name = s.clock
                    AND k.effective_from <= s.start AND (k.until IS NULL OR s.start < k.until)
-                  LEFT JOIN plan pl ON pl.case_id = s.case_id
+                  -- the plan track's two clock lengths, in force on the demand date (a join per row, not
+                  -- a CTE joined back: that the planner nested over, 78M rows compared at 40k cases)
+                  LEFT JOIN bench_clk ktad ON s.track = 'plan' AND ktad.track = 'plan'
+                   AND ktad.name = 'treasury_after_demand'
+                   AND ktad.effective_from <= s.demand_date AND (ktad.until IS NULL OR s.demand_date < ktad.until)
+                  LEFT JOIN bench_clk krn ON s.track = 'plan' AND krn.track = 'plan' AND krn.name = 'referral_notice'
+                   AND krn.effective_from <= s.demand_date AND (krn.until IS NULL OR s.demand_date < krn.until)
             ), nxt AS (  -- the case's next deadline after the step (clocks.next_deadline)
-                SELECT due.*, d.principal, d.demand_date AS d_demand, d.annual_rate, d.period_days, d.year_days,
-                       d.grace_days, due.on_date AS bal_as_of,  -- the letter states the debt as of its date
+                SELECT due.*, d.principal AS p0, d.demand_date AS d_demand, d.annual_rate, d.period_days, d.year_days,
+                       d.grace_days, d.id AS debt_id,
+                       due.on_date AS bal_as_of,  -- the letter states the debt as of its date
                        CASE due.action WHEN 'issue_itr' THEN due.on_date + k2.days + 1
                                        WHEN 'issue_referral_notice'
                                        THEN greatest(due.demand_date + due.tad + 1, due.on_date + (due.tad - due.rn))
@@ -501,13 +756,17 @@ class Command(BaseCommand):
                   FROM due JOIN recovery_debt d ON d.case_id = due.case_id
                   LEFT JOIN bench_clk k2 ON k2.track = due.track AND k2.name = 'treasury_after_itr'
                    AND k2.effective_from <= due.on_date AND (k2.until IS NULL OR due.on_date < k2.until)
-                 WHERE due.on_date <= %(as_of)s AND d.principal > 0  -- unpaid: no payments in this data
-            ), bal AS (  -- interest through the letter's date: full periods after the grace days (SPEC §5.5)
+                 WHERE due.on_date <= %(as_of)s  -- partial payments only in this data: never paid by then
+            ), bal AS (  -- the debt as of the letter's date (SPEC §5.5): bench_pay's formulas
                 SELECT nxt.*,
-                       CASE WHEN bal_as_of - d_demand <= grace_days THEN 0.00
-                            ELSE ((bal_as_of - d_demand) / period_days)
-                                 * round(principal * annual_rate * period_days / year_days, 2) END AS interest
-                  FROM nxt
+                       nxt.p0 - CASE WHEN pp.pay_day <= x.n THEN pp.to_principal ELSE 0 END AS principal,
+                       CASE WHEN x.n <= nxt.grace_days THEN 0.00
+                            ELSE (x.n / nxt.period_days) * pp.per0
+                                 + greatest(0, x.n / nxt.period_days - (pp.pay_day - 1) / nxt.period_days)
+                                   * (pp.per1 - pp.per0) END
+                       - CASE WHEN pp.pay_day <= x.n THEN pp.to_interest ELSE 0 END AS interest
+                  FROM nxt JOIN bench_pay pp ON pp.debt_id = nxt.debt_id
+                 CROSS JOIN LATERAL (SELECT nxt.bal_as_of - nxt.d_demand AS n) x
             )
             SELECT bal.case_id, bal.action, bal.on_date, bal.from_state, bal.next_due,
                    CASE bal.action WHEN 'issue_itr' THEN 'intent_to_refer_issued'
@@ -557,6 +816,7 @@ class Command(BaseCommand):
                     LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps""", p)
         cur.execute("SELECT count(*) FROM bench_step")
         taken = cur.fetchone()[0]
+        cur.execute("ANALYZE bench_step")
         if taken:
             cur.execute("""
                 UPDATE recovery_recoverycase c
@@ -606,37 +866,42 @@ class Command(BaseCommand):
         cur.execute("""
             INSERT INTO recovery_ledgerentry (case_id, kind, entry_date, principal, interest, refund_owed, amount,
                                               period, base, reverses_id, note, actor_name, created_at)
-            SELECT d.case_id, 'interest', d.demand_date + a.day, 0, x.per, 0, x.per, g.k, d.principal, NULL,
+            SELECT d.case_id, 'interest', d.demand_date + a.day, 0, b.per, 0, b.per, g.k, b.base, NULL,
                    left(format('Interest for period %%s (days %%s–%%s, %%s to %%s): $%%s × %%s%%%% × %%s ÷ %%s = $%%s.',
                                g.k, (g.k - 1) * d.period_days + 1, g.k * d.period_days,
                                d.demand_date + (g.k - 1) * d.period_days + 1, d.demand_date + g.k * d.period_days,
-                               to_char(d.principal, 'FM999,999,999,990.00'), to_char(d.annual_rate * 100, 'FM990.00'),
-                               d.period_days, d.year_days, to_char(x.per, 'FM999,999,999,990.00')), 300),
+                               to_char(b.base, 'FM999,999,999,990.00'), to_char(d.annual_rate * 100, 'FM990.00'),
+                               d.period_days, d.year_days, to_char(b.per, 'FM999,999,999,990.00')), 300),
                    %(uname)s, now()
               FROM bench_due u
               JOIN recovery_debt d ON d.case_id = u.case_id
+              JOIN bench_pay pp ON pp.debt_id = d.id
               JOIN recovery_recoverycase c ON c.id = d.case_id AND NOT (c.state = ANY(%(closed)s))
-              CROSS JOIN LATERAL (SELECT round(d.principal * d.annual_rate * d.period_days / d.year_days, 2) AS per,
-                                         %(as_of)s::date - d.demand_date AS last_day) x
+              CROSS JOIN LATERAL (SELECT %(as_of)s::date - d.demand_date AS last_day) x
               CROSS JOIN LATERAL generate_series(1, x.last_day / d.period_days) AS g(k)
               CROSS JOIN LATERAL (SELECT CASE WHEN g.k * d.period_days <= d.grace_days THEN d.grace_days + 1
                                               ELSE g.k * d.period_days END AS day) a
-             WHERE x.last_day > d.grace_days AND x.per > 0 AND d.principal > 0
+              -- a period whose last day is on or after the payment is charged on the principal left by it
+              CROSS JOIN LATERAL (SELECT CASE WHEN g.k * d.period_days >= pp.pay_day THEN pp.per1 ELSE pp.per0 END AS per,
+                                         CASE WHEN g.k * d.period_days >= pp.pay_day THEN pp.p1 ELSE d.principal END
+                                         AS base) b
+             WHERE x.last_day > d.grace_days AND b.per > 0 AND b.base > 0
                AND d.demand_date + a.day > d.posted_through
              ORDER BY d.case_id, a.day, g.k""", p)
         cur.execute("""
             UPDATE recovery_debt d
                SET posted_through = greatest(d.posted_through, %(as_of)s::date),
                    next_assessment_date = CASE
-                       WHEN d.principal <= 0 THEN NULL
+                       WHEN pp.p1 <= 0 THEN NULL
                        WHEN greatest(d.posted_through, %(as_of)s::date) - d.demand_date <= d.grace_days
                            THEN d.demand_date + d.grace_days + 1
                        ELSE d.demand_date + ((greatest(d.posted_through, %(as_of)s::date) - d.demand_date)
                                              / d.period_days + 1) * d.period_days END
               FROM bench_due u JOIN recovery_recoverycase c ON c.id = u.case_id AND NOT (c.state = ANY(%(closed)s))
+              JOIN bench_pay pp ON pp.case_id = u.case_id
              WHERE d.case_id = u.case_id
                AND (d.posted_through < %(as_of)s::date OR d.next_assessment_date IS DISTINCT FROM CASE
-                       WHEN d.principal <= 0 THEN NULL
+                       WHEN pp.p1 <= 0 THEN NULL
                        WHEN greatest(d.posted_through, %(as_of)s::date) - d.demand_date <= d.grace_days
                            THEN d.demand_date + d.grace_days + 1
                        ELSE d.demand_date + ((greatest(d.posted_through, %(as_of)s::date) - d.demand_date)
@@ -654,10 +919,11 @@ class Command(BaseCommand):
             out["states"] = dict(cur.fetchall())
             queries = {
                 "cases": """SELECT count(*), md5(string_agg(row(id, state, itr_date, referral_notice_date, referral_date,
-                                   next_due_date, next_due_reason)::text, ';' ORDER BY id))
+                                   next_due_date, next_due_reason, demand_date, demand_amount,
+                                   demand_without_reduction)::text, ';' ORDER BY id))
                               FROM recovery_recoverycase WHERE id BETWEEN %(lo)s AND %(hi)s""",
                 "history rows": """SELECT count(*), md5(string_agg(row(id, state, itr_date, referral_notice_date,
-                                   referral_date, history_type, history_user_id)::text, ';' ORDER BY id, state))
+                                   referral_date, demand_date, demand_amount, history_type, history_user_id)::text, ';' ORDER BY id, state))
                               FROM recovery_historicalrecoverycase WHERE history_id > %(history)s""",
                 "events": """SELECT count(*), md5(string_agg(row(case_id, effective_date, action, from_state, to_state,
                                    reason, actor_id, actor_name)::text, ';' ORDER BY case_id, effective_date, action))
@@ -676,7 +942,9 @@ class Command(BaseCommand):
                                    principal, interest, refund_owed, note, actor_name)::text, ';'
                                    ORDER BY case_id, entry_date, period))
                               FROM recovery_ledgerentry WHERE id > %(ledger)s""",
-                "debts": """SELECT count(*), md5(string_agg(row(case_id, posted_through, next_assessment_date)::text,
+                "debts": """SELECT count(*), md5(string_agg(row(case_id, posted_through, next_assessment_date, demand_date,
+                                   principal, annual_rate, year_days, period_days, grace_days, rate_effective_from,
+                                   computation)::text,
                                    ';' ORDER BY case_id))
                               FROM recovery_debt WHERE case_id BETWEEN %(lo)s AND %(hi)s""",
             }
@@ -685,6 +953,9 @@ class Command(BaseCommand):
                 out[name] = cur.fetchone()
             cur.execute("SELECT coalesce(sum(interest), 0) FROM recovery_ledgerentry WHERE id > %(ledger)s", b)
             out["interest posted"] = cur.fetchone()[0]
+            cur.execute("""SELECT count(*) FROM recovery_ledgerentry e JOIN recovery_debt d ON d.case_id = e.case_id
+                            WHERE e.id > %(ledger)s AND d.id <= %(debt)s""", b)
+            out["ledger rows of the built debts"] = cur.fetchone()[0]
             cur.execute("SELECT coalesce(sum(amount), 0) FROM recovery_letter WHERE id > %(letter)s", b)
             out["letter amounts"] = cur.fetchone()[0]
         return out

@@ -1,0 +1,176 @@
+"""Set-based writing of many rows of a model in one statement per table (the bulk intake, issue 13; the
+sweep's batch engine, issue 11). The one place rows go to the database this way.
+
+PostgreSQL: the primary keys are drawn from the table's own sequence in one query, then the rows go
+in with `COPY … FROM STDIN` (psycopg 3 `cursor.copy`, one round trip per table and batch); a value
+goes as it is where psycopg adapts it (dates, numbers, keys), text as text, anything else (JSON)
+through the field's `get_db_prep_save`. Other databases (SQLite in development and tests):
+`bulk_create`, which returns the keys.
+
+Rows are dicts keyed by the model's column attnames (`beneficiary_id`, not `beneficiary`). Nothing
+here validates: what the rows hold has been decided by the callers' rules.
+"""
+
+from django.db import connection, models
+from django.utils import timezone
+
+_DEFAULTS = {}
+# Field types whose Python values psycopg's COPY adapts as they are (DateTimeField is a DateField).
+_RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAutoField, models.AutoField,
+        models.ForeignKey, models.BooleanField, models.UUIDField)
+
+
+def defaults(model) -> dict:
+    """The column values a new instance of `model` starts with (its fields' defaults; no primary key),
+    computed once per model: a default that differs row by row (a uuid4) is filled by `insert(fill=True)`."""
+    if model not in _DEFAULTS:
+        _DEFAULTS[model] = {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
+    return dict(_DEFAULTS[model])
+
+
+def _columns(model):
+    return [f for f in model._meta.concrete_fields]
+
+
+def _text(value, conn):
+    """A text column's value as COPY takes it (a TextChoices member as its value)."""
+    return value if value is None or type(value) is str else str(value)
+
+
+def _prep(f):
+    """How a value of field `f` goes to PostgreSQL: as it is (None), as text, or through Django."""
+    if isinstance(f, (models.CharField, models.TextField)):
+        return _text
+    return None if isinstance(f, _RAW) else f.get_db_prep_save
+
+
+def _ids(model, n: int) -> list[int]:
+    pk = model._meta.pk
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [model._meta.db_table, pk.column, n])
+        return sorted(r[0] for r in cur.fetchall())
+
+
+def _auto_now(f) -> bool:
+    return getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+
+
+def _fill(model, rows):
+    """Give each row the columns it leaves out: the field's default (per row), or now (auto_now[_add])."""
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for row in rows:
+        for f in fields:
+            if f.attname not in row:
+                row[f.attname] = now if _auto_now(f) else f.get_default()
+
+
+def insert(model, rows: list[dict], *, fill: bool = False) -> list[int]:
+    """Insert `rows` (dicts by attname, in order) into `model`'s table; set and return their primary
+    keys. `fill`: a row may leave columns out (their defaults, per row; auto_now[_add]: now); without
+    it every column must be there (`defaults`)."""
+    if not rows:
+        return []
+    if fill:
+        _fill(model, rows)
+    pk = model._meta.pk.attname
+    fields = _columns(model)
+    if connection.vendor == "postgresql":
+        ids = _ids(model, len(rows))
+        for row, pk_value in zip(rows, ids):
+            row[pk] = pk_value
+        names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        cols = [(f.attname, _prep(f)) for f in fields]
+        table = connection.ops.quote_name(model._meta.db_table)
+        # psycopg's own cursor for COPY; its errors raised as Django's (IntegrityError, DatabaseError …)
+        with connection.cursor() as cur, connection.wrap_database_errors:
+            with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([prep(row[a], connection) if prep else row[a] for a, prep in cols])
+        return ids
+    objs = [model(**{f.attname: row[f.attname] for f in fields if f.attname != pk or row.get(pk)}) for row in rows]
+    model._default_manager.bulk_create(objs, batch_size=500)
+    for row, obj in zip(rows, objs):
+        row[pk] = obj.pk
+    return [obj.pk for obj in objs]
+
+
+def insert_objects(model, objs: list) -> None:
+    """Insert unsaved instances `objs` (in order) and give each its primary key, as bulk_create would
+    (auto_now[_add] fields set by their pre_save). PostgreSQL: keys from the sequence, then COPY."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, batch_size=500)
+        return
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    cols = [(f.attname, f.pre_save if _auto_now(f) else None, _prep(f)) for f in fields]
+    ids = _ids(model, len(objs))
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(f.column) for f in fields)
+    with connection.cursor() as cur, connection.wrap_database_errors:
+        with cur.cursor.copy(f"COPY {qn(meta.db_table)} ({names}) FROM STDIN") as copy:
+            for obj, pk in zip(objs, ids):
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                setattr(obj, meta.pk.attname, pk)
+                row = []
+                for name, pre, prep in cols:
+                    value = pre(obj, True) if pre else getattr(obj, name)
+                    row.append(prep(value, connection) if prep else value)
+                copy.write_row(row)
+                obj._state.adding, obj._state.db = False, connection.alias
+
+
+def update(model, objs: list, names: list[str]) -> None:
+    """UPDATE each of `objs` (by primary key) to its values of the fields `names`: PostgreSQL one
+    UPDATE … FROM unnest(arrays); elsewhere one executemany."""
+    if not objs:
+        return
+    qn, meta = connection.ops.quote_name, model._meta
+    fields = [meta.get_field(name) for name in names]
+    values = []
+    for f in fields:
+        prep = _prep(f)
+        values.append([prep(getattr(o, f.attname), connection) if prep else getattr(o, f.attname) for o in objs]
+                      if connection.vendor == "postgresql" else
+                      [f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cols = [meta.pk] + fields
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in cols)
+            sets = ", ".join(f"{qn(f.column)} = v.c{i + 1}" for i, f in enumerate(fields))
+            cur.execute(
+                f"UPDATE {qn(meta.db_table)} t SET {sets} "
+                f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
+                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
+        else:
+            sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+                   f"WHERE {qn(meta.pk.column)} = %s")
+            cur.executemany(sql, [[v[k] for v in values] + [o.pk] for k, o in enumerate(objs)])
+
+
+def history_rows(model, rows: list[dict], *, actor, when=None, history_type: str = "+") -> list[dict]:
+    """The simple-history rows for `rows` of `model` (each holding at least the tracked columns), as
+    HistoricalRecords writes them: "+" for a creation (bulk_history_create), "~" for a change (a save);
+    tracked fields, date, user, no change reason."""
+    history = model.history.model
+    tracked = [f.attname for f in history.tracked_fields]
+    when = when or timezone.now()
+    base = defaults(history)
+    out = []
+    for row in rows:
+        h = dict(base)
+        for name in tracked:
+            h[name] = row[name]
+        h.update(history_date=when, history_change_reason=None, history_type=history_type,
+                 history_user_id=actor.pk if actor else None)
+        out.append(h)
+    return out
+
+
+def insert_with_history(model, rows: list[dict], *, actor, when=None) -> list[int]:
+    ids = insert(model, rows)
+    insert(model.history.model, history_rows(model, rows, actor=actor, when=when))
+    return ids
