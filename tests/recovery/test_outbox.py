@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from recovery.letters import compose as letters, outbox
 from recovery.cases import services
-from recovery.clocks import sweeps, tasks
+from recovery.clocks import batch, sweeps, tasks
 from recovery.models import (CaseEvent, Debt, Dispute, LedgerEntry, Letter, LetterDelivery, LetterDocument,
                              RecoveryCase)
 from recovery.letters.pdf import letter_filename
@@ -147,8 +147,20 @@ def test_in_a_sweep_a_case_that_fails_leaves_nothing_and_the_others_go_on(monkey
     as_of = first.case.cpn_date + days(31)
     assert sweeps.due_case_ids(as_of=as_of) == sorted([first.case.pk, second.case.pk])
     before, row = counts(first.case), case_row(first.case)
-    fail_after_issue(monkeypatch, only_case=first.case.pk)  # the first case processed fails
+    # The sweep's batch engine writes the chunk's demands, their letters and deliveries in one go, then
+    # crashes still inside the chunk's transaction; the chunk is taken case by case, where the first case
+    # crashes again right after its demand letter was written (letters.issue).
+    real_write, wrote = batch._write, []
+
+    def write_then_crash(cases_out, debts):
+        real_write(cases_out, debts)
+        wrote.extend(c.pk for c, _ in cases_out)
+        raise RuntimeError("crash after the chunk's letters were written")
+
+    monkeypatch.setattr(batch, "_write", write_then_crash)
+    fail_after_issue(monkeypatch, only_case=first.case.pk)
     sweeps.sweep(as_of=as_of)
+    assert first.case.pk in wrote  # the batch engine did write the failing case's demand before the crash
     assert counts(first.case) == before and case_row(first.case) == row
     assert RecoveryCase.objects.get(pk=second.case.pk).state == S.DEMAND_ISSUED
 
