@@ -257,11 +257,13 @@ def test_a_fast_page_loads_only_the_columns_the_list_asked_for():
     # (a case always reads its state when it is built: the state machine keeps the state it was loaded in)
     qs = RecoveryCase.objects.select_related("beneficiary").only("number", "state", "beneficiary__last_name")
     qs = qs.order_by("-id")
+    paginator = pagination.FastPaginator(qs, 2)
+    assert paginator.count == 4
     with CaptureQueriesContext(connection) as q:
-        rows = list(pagination.FastPaginator(qs, 2).page(1))
+        rows = list(paginator.page(1))
         [(r.number, r.beneficiary.last_name) for r in rows]
-    assert len(q.captured_queries) == 3  # the count, the page's ids, its rows
-    sql = q.captured_queries[2]["sql"]
+    assert len(q.captured_queries) == 2  # the page's ids, its rows
+    sql = q.captured_queries[1]["sql"]
     assert '"last_name"' in sql and '"opened_on"' not in sql and '"first_name"' not in sql
     assert [r.number for r in rows] == list(qs.values_list("number", flat=True)[:2])
 
