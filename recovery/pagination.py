@@ -63,8 +63,10 @@ class FastPaginator(Paginator):
 
     @staticmethod
     def _rows(qs, ids):
-        """The page's rows with the list's joins (select_related) and nothing else of its filters."""
+        """The page's rows with the list's joins (select_related) and columns (only/defer), and nothing else of
+        its filters."""
         rows = qs.model._default_manager.filter(pk__in=ids)
+        rows.query.deferred_loading = qs.query.deferred_loading
         select = qs.query.select_related
         if select is True:
             rows = rows.select_related()

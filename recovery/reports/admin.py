@@ -23,7 +23,7 @@ def chart(table) -> str:
     """The table's SVG chart. The book-wide tables come from the cache unchanged for minutes, so the same
     rows give the same chart: drawn once per process (a chart of every caseworker — a few hundred at a
     million cases — cost 2 ms a page, issue 10)."""
-    return _chart(table.key, table.title, tuple(tuple(r) for r in table.rows))
+    return _chart(table.key, table.title, tuple(tuple(r) for r in table.page_rows))
 
 
 @lru_cache(maxsize=64)

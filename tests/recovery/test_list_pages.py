@@ -252,6 +252,22 @@ def test_fast_pages_hold_the_same_rows_as_django_pages():
     assert len(q.captured_queries) == 2  # the page's ids, then its rows with their beneficiaries
 
 
+def test_a_fast_page_loads_only_the_columns_the_list_asked_for():
+    make_cases(4)
+    # (a case always reads its state when it is built: the state machine keeps the state it was loaded in)
+    qs = RecoveryCase.objects.select_related("beneficiary").only("number", "state", "beneficiary__last_name")
+    qs = qs.order_by("-id")
+    paginator = pagination.FastPaginator(qs, 2)
+    assert paginator.count == 4
+    with CaptureQueriesContext(connection) as q:
+        rows = list(paginator.page(1))
+        [(r.number, r.beneficiary.last_name) for r in rows]
+    assert len(q.captured_queries) == 2  # the page's ids, its rows
+    sql = q.captured_queries[1]["sql"]
+    assert '"last_name"' in sql and '"opened_on"' not in sql and '"first_name"' not in sql
+    assert [r.number for r in rows] == list(qs.values_list("number", flat=True)[:2])
+
+
 def test_a_filtered_count_stops_at_the_cap(monkeypatch):
     make_cases(5)
     monkeypatch.setattr(pagination.FastPaginator, "cap", 3)

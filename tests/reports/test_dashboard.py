@@ -95,7 +95,24 @@ def test_money_per_month(world):
 
 def test_work_per_caseworker(world):
     # Bob's plan case: referral notice due on day 61 after a demand 120 days ago -> overdue.
-    assert selectors.work_per_caseworker(today=services.today()).rows == [["ann", 2, 0], ["bob", 3, 1]]
+    table = selectors.work_per_caseworker(today=services.today())
+    assert table.rows == [["ann", 2, 0], ["bob", 3, 1]]
+    assert table.page_rows == table.rows and not table.note  # few caseworkers: the page shows them all
+
+
+def test_past_the_shown_caseworkers_the_page_shows_the_most_overdue_and_the_csv_every_one(world, monkeypatch):
+    """Issue 10: the caseworkers grow with the book; the page keeps to the ones with the most overdue cases."""
+    monkeypatch.setattr(selectors, "CASEWORKERS_SHOWN", 1)
+    table = selectors.work_per_caseworker(today=services.today())
+    assert table.page_rows == [["bob", 3, 1]] and table.rows == [["ann", 2, 0], ["bob", 3, 1]]
+    c = Client()
+    c.force_login(factories.supervisor("boss"))
+    html = c.get(reverse("admin:dashboard")).content.decode()
+    section = html.split('id="chart-caseworkers"')[1].split("</section>")[0]
+    assert "The 1 caseworkers with the most overdue cases, of 2" in section
+    assert "<td>bob</td>" in section and "ann" not in section  # neither in the table nor in the chart
+    rows = list(csv.reader(io.StringIO(c.get(reverse("admin:dashboard") + "?csv=caseworkers").content.decode())))
+    assert rows == [["Caseworker", "Open", "Overdue"], ["ann", "2", "0"], ["bob", "3", "1"]]
 
 
 def test_last_sweeps_and_outbox_backlog(world):

@@ -194,3 +194,21 @@ def test_worklist_queries_do_not_grow_with_rows(day, django_assert_max_num_queri
         rar_case(day.other, rar_days_ago=80 + n)
     with django_assert_max_num_queries(len(first.captured_queries)):
         c.get(reverse("admin:worklist") + "?who=all")
+
+
+def test_the_page_of_every_bucket_shows_the_first_few_and_links_to_the_whole_bucket(day, monkeypatch):
+    """Issue 10: each bucket shows its first OVERVIEW_SIZE items there; its own page shows PAGE_SIZE a page."""
+    monkeypatch.setattr(selectors, "OVERVIEW_SIZE", 1)
+    scope = selectors.Scope(user=day.me, who="all", today=services.today())
+    overview = {b.key: b for b in selectors.worklist(scope)}
+    assert overview["overdue"].count == 2 and numbers([overview["overdue"]])["overdue"] == [day.theirs.number]
+    (whole,) = selectors.worklist(scope, only="overdue")
+    assert numbers([whole])["overdue"] == [day.theirs.number, day.overdue.number]
+    c = Client()
+    c.force_login(day.me)
+    html = c.get(reverse("admin:worklist") + "?who=all").content.decode()
+    section = html.split('id="bucket-overdue"')[1].split("</section>")[0]
+    assert day.theirs.number in section and day.overdue.number not in section
+    assert "bucket=overdue\">All 2…</a>" in section
+    page = c.get(reverse("admin:worklist") + "?who=all&bucket=overdue").content.decode()
+    assert day.theirs.number in page and day.overdue.number in page
