@@ -57,13 +57,26 @@ def _auto_now(f) -> bool:
 
 
 def _fill(model, rows):
-    """Give each row the columns it leaves out: the field's default (per row), or now (auto_now[_add])."""
+    """Give each row the columns it leaves out: the field's default (per row), or now (auto_now[_add]).
+    The defaults that are values (not callables) are looked up once per call, not once per row."""
     now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fixed, per_row = {}, []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if _auto_now(f):
+            fixed[f.attname] = now
+        elif callable(f.default):
+            per_row.append(f)
+        else:
+            fixed[f.attname] = f.get_default()
     for row in rows:
-        for f in fields:
+        for name, value in fixed.items():
+            if name not in row:
+                row[name] = value
+        for f in per_row:
             if f.attname not in row:
-                row[f.attname] = now if _auto_now(f) else f.get_default()
+                row[f.attname] = f.get_default()
 
 
 def insert(model, rows: list[dict], *, fill: bool = False) -> list[int]:
@@ -96,6 +109,24 @@ def insert(model, rows: list[dict], *, fill: bool = False) -> list[int]:
     return [obj.pk for obj in objs]
 
 
+def _relate(obj, rels):
+    """Model._prepare_related_fields_for_save for the concrete foreign keys `rels` (field, cache name,
+    attname, target attname), for one instance of many: a related object assigned before it was saved
+    gives its key now (a Letter's event inserted just before); an unsaved one is refused."""
+    cache = obj._state.fields_cache
+    for f, cache_name, attname, target in rels:
+        rel = cache.get(cache_name)
+        if rel is None:
+            continue
+        if rel.pk is None:
+            raise ValueError(f"bulk_create() prohibited to prevent data loss due to unsaved related object '{f.name}'.")
+        value = getattr(rel, target)
+        if obj.__dict__.get(attname) in f.empty_values:
+            obj.__dict__[attname] = value
+        elif obj.__dict__.get(attname) != value:
+            del cache[cache_name]
+
+
 def insert_objects(model, objs: list) -> None:
     """Insert unsaved instances `objs` (in order) and give each its primary key, as bulk_create would
     (auto_now[_add] fields set by their pre_save). PostgreSQL: keys from the sequence, then COPY."""
@@ -107,13 +138,14 @@ def insert_objects(model, objs: list) -> None:
     meta = model._meta
     fields = list(meta.concrete_fields)
     cols = [(f.attname, f.pre_save if _auto_now(f) else None, _prep(f)) for f in fields]
+    rels = [(f, f.cache_name, f.attname, f.target_field.attname) for f in fields if f.is_relation]
     ids = _ids(model, len(objs))
     qn = connection.ops.quote_name
     names = ", ".join(qn(f.column) for f in fields)
     with connection.cursor() as cur, connection.wrap_database_errors:
         with cur.cursor.copy(f"COPY {qn(meta.db_table)} ({names}) FROM STDIN") as copy:
             for obj, pk in zip(objs, ids):
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                _relate(obj, rels)
                 setattr(obj, meta.pk.attname, pk)
                 row = []
                 for name, pre, prep in cols:
