@@ -281,11 +281,9 @@ def _write(cases_out, debts):
     stepped = [(c, o) for c, o in cases_out if o.snapshots]
     if not stepped:
         return
-    by_fields = defaultdict(list)
-    for c, o in stepped:
-        by_fields[tuple(sorted(o.fields))].append(c)
-    for names, group in by_fields.items():
-        bulk_rows.update(RecoveryCase, group, names)
+    # one UPDATE for the chunk: the columns any of its cases changed (a case's other columns among them are
+    # set to the values it holds, locked since the load)
+    bulk_rows.update(RecoveryCase, [c for c, _ in stepped], sorted(set().union(*(o.fields for _, o in stepped))))
     # the simple-history row a save of the case writes (HistoricalRecords.post_save: no request, so the
     # default history user; no change reason)
     history = RecoveryCase.history.model
