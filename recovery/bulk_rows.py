@@ -155,6 +155,14 @@ def insert_objects(model, objs: list) -> None:
                 obj._state.adding, obj._state.db = False, connection.alias
 
 
+def array_literal(values) -> str:
+    """Numbers, dates, times or booleans (None: NULL) as one PostgreSQL array literal for a `%s::type[]`
+    parameter: joined in one str.join instead of psycopg's list dumper, which adapts element by element
+    (~1.5 ms a 500-element array)."""
+    return "{" + ",".join("NULL" if v is None else ("t" if v else "f") if v is True or v is False else str(v)
+                          for v in values) + "}"
+
+
 def update(model, objs: list, names: list[str]) -> None:
     """UPDATE each of `objs` (by primary key) to its values of the fields `names`: PostgreSQL one
     UPDATE … FROM unnest(arrays); elsewhere one executemany."""
@@ -165,9 +173,12 @@ def update(model, objs: list, names: list[str]) -> None:
     values = []
     for f in fields:
         prep = _prep(f)
-        values.append([prep(getattr(o, f.attname), connection) if prep else getattr(o, f.attname) for o in objs]
-                      if connection.vendor == "postgresql" else
-                      [f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+        if connection.vendor != "postgresql":
+            values.append([f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+        elif prep is None:  # numbers, dates, keys: one literal (see array_literal)
+            values.append(array_literal(getattr(o, f.attname) for o in objs))
+        else:
+            values.append([prep(getattr(o, f.attname), connection) for o in objs])
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cols = [meta.pk] + fields
@@ -176,7 +187,7 @@ def update(model, objs: list, names: list[str]) -> None:
             cur.execute(
                 f"UPDATE {qn(meta.db_table)} t SET {sets} "
                 f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
-                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
+                f"WHERE t.{qn(meta.pk.column)} = v.c0", [array_literal(o.pk for o in objs)] + values)
         else:
             sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
                    f"WHERE {qn(meta.pk.column)} = %s")

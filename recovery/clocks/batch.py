@@ -120,7 +120,7 @@ def _id_set(ids):
     """The chunk's ids as an `__in` value: on PostgreSQL one array parameter (`IN (SELECT unnest(%s))`)
     instead of 500 placeholders, each prepared by Django and by psycopg (~1 ms a query); else the list."""
     if transaction.get_connection().vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+        return RawSQL("SELECT unnest(%s::bigint[])", [bulk_rows.array_literal(ids)])
     return list(ids)
 
 
