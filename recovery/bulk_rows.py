@@ -57,13 +57,26 @@ def _auto_now(f) -> bool:
 
 
 def _fill(model, rows):
-    """Give each row the columns it leaves out: the field's default (per row), or now (auto_now[_add])."""
+    """Give each row the columns it leaves out: the field's default (per row), or now (auto_now[_add]).
+    The defaults that are values (not callables) are looked up once per call, not once per row."""
     now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fixed, per_row = {}, []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if _auto_now(f):
+            fixed[f.attname] = now
+        elif callable(f.default):
+            per_row.append(f)
+        else:
+            fixed[f.attname] = f.get_default()
     for row in rows:
-        for f in fields:
+        for name, value in fixed.items():
+            if name not in row:
+                row[name] = value
+        for f in per_row:
             if f.attname not in row:
-                row[f.attname] = now if _auto_now(f) else f.get_default()
+                row[f.attname] = f.get_default()
 
 
 def insert(model, rows: list[dict], *, fill: bool = False) -> list[int]:
@@ -96,6 +109,24 @@ def insert(model, rows: list[dict], *, fill: bool = False) -> list[int]:
     return [obj.pk for obj in objs]
 
 
+def _relate(obj, rels):
+    """Model._prepare_related_fields_for_save for the concrete foreign keys `rels` (field, cache name,
+    attname, target attname), for one instance of many: a related object assigned before it was saved
+    gives its key now (a Letter's event inserted just before); an unsaved one is refused."""
+    cache = obj._state.fields_cache
+    for f, cache_name, attname, target in rels:
+        rel = cache.get(cache_name)
+        if rel is None:
+            continue
+        if rel.pk is None:
+            raise ValueError(f"bulk_create() prohibited to prevent data loss due to unsaved related object '{f.name}'.")
+        value = getattr(rel, target)
+        if obj.__dict__.get(attname) in f.empty_values:
+            obj.__dict__[attname] = value
+        elif obj.__dict__.get(attname) != value:
+            del cache[cache_name]
+
+
 def insert_objects(model, objs: list) -> None:
     """Insert unsaved instances `objs` (in order) and give each its primary key, as bulk_create would
     (auto_now[_add] fields set by their pre_save). PostgreSQL: keys from the sequence, then COPY."""
@@ -107,13 +138,14 @@ def insert_objects(model, objs: list) -> None:
     meta = model._meta
     fields = list(meta.concrete_fields)
     cols = [(f.attname, f.pre_save if _auto_now(f) else None, _prep(f)) for f in fields]
+    rels = [(f, f.cache_name, f.attname, f.target_field.attname) for f in fields if f.is_relation]
     ids = _ids(model, len(objs))
     qn = connection.ops.quote_name
     names = ", ".join(qn(f.column) for f in fields)
     with connection.cursor() as cur, connection.wrap_database_errors:
         with cur.cursor.copy(f"COPY {qn(meta.db_table)} ({names}) FROM STDIN") as copy:
             for obj, pk in zip(objs, ids):
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                _relate(obj, rels)
                 setattr(obj, meta.pk.attname, pk)
                 row = []
                 for name, pre, prep in cols:
@@ -121,6 +153,14 @@ def insert_objects(model, objs: list) -> None:
                     row.append(prep(value, connection) if prep else value)
                 copy.write_row(row)
                 obj._state.adding, obj._state.db = False, connection.alias
+
+
+def array_literal(values) -> str:
+    """Numbers, dates, times or booleans (None: NULL) as one PostgreSQL array literal for a `%s::type[]`
+    parameter: joined in one str.join instead of psycopg's list dumper, which adapts element by element
+    (~1.5 ms a 500-element array)."""
+    return "{" + ",".join("NULL" if v is None else ("t" if v else "f") if v is True or v is False else str(v)
+                          for v in values) + "}"
 
 
 def update(model, objs: list, names: list[str]) -> None:
@@ -133,9 +173,12 @@ def update(model, objs: list, names: list[str]) -> None:
     values = []
     for f in fields:
         prep = _prep(f)
-        values.append([prep(getattr(o, f.attname), connection) if prep else getattr(o, f.attname) for o in objs]
-                      if connection.vendor == "postgresql" else
-                      [f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+        if connection.vendor != "postgresql":
+            values.append([f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+        elif prep is None:  # numbers, dates, keys: one literal (see array_literal)
+            values.append(array_literal(getattr(o, f.attname) for o in objs))
+        else:
+            values.append([prep(getattr(o, f.attname), connection) for o in objs])
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cols = [meta.pk] + fields
@@ -144,7 +187,7 @@ def update(model, objs: list, names: list[str]) -> None:
             cur.execute(
                 f"UPDATE {qn(meta.db_table)} t SET {sets} "
                 f"FROM unnest({arrays}) AS v({', '.join(f'c{i}' for i in range(len(cols)))}) "
-                f"WHERE t.{qn(meta.pk.column)} = v.c0", [[o.pk for o in objs]] + values)
+                f"WHERE t.{qn(meta.pk.column)} = v.c0", [array_literal(o.pk for o in objs)] + values)
         else:
             sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
                    f"WHERE {qn(meta.pk.column)} = %s")

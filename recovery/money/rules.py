@@ -831,7 +831,7 @@ class _Ledger:
         self.demand_date = demand_date
         self.period_days = period_days
         self.year_days = year_days
-        self._interest_on: dict[Decimal, Decimal] = {}
+        self._interest_on: dict[Decimal, tuple[Decimal, str]] = {}  # base -> (period interest, its note's sum)
 
     def _date_of(self, day: int) -> datetime.date:
         return self.demand_date + datetime.timedelta(days=day)
@@ -853,18 +853,23 @@ class _Ledger:
 
     def assess(self, *, day: int, period: int, base: Decimal) -> None:
         """Charge one full period's interest on ``base``; a period that comes to $0.00 leaves no row."""
-        amount = self._interest_on.get(base)
-        if amount is None:  # the same base recurs period after period: compute it once
-            amount = self._interest_on[base] = period_interest(
+        known = self._interest_on.get(base)
+        if known is None:  # the same base recurs period after period: compute it (and its note's sum) once
+            amount = period_interest(
                 principal=base, annual_rate=self.annual_rate, period_days=self.period_days, year_days=self.year_days
             )
+            known = self._interest_on[base] = (
+                amount,
+                f"{_usd(base)} × {_percent(self.annual_rate)} × {self.period_days} ÷ {self.year_days} = {_usd(amount)}.",
+            )
+        amount, arithmetic = known
         if amount == 0:
             return
         self.interest += amount
         first, last = (period - 1) * self.period_days + 1, period * self.period_days
         note = (
             f"Interest for period {period} (days {first}–{last}, {self._date_of(first)} to {self._date_of(last)}): "
-            f"{_usd(base)} × {_percent(self.annual_rate)} × {self.period_days} ÷ {self.year_days} = {_usd(amount)}."
+            f"{arithmetic}"
         )
         self._append(day=day, kind=INTEREST, amount=amount, note=note, period=period, base=base)
 
