@@ -159,6 +159,17 @@ def _ledger_rows(debt: Debt, through: date, actor_name: str, events=()) -> list[
             for r in schedule.rows]
 
 
+# The pending deliveries of the letters a statement's `lt` CTE just inserted: one per recipient, e-mail where
+# the recipient has an address for it, else print (as letters.compose writes them).
+DELIVERIES_OF_LT = """
+    INSERT INTO recovery_letterdelivery (letter_id, recipient, role, channel, address, status, attempts,
+                                         next_attempt_at, idempotency_key, sent_at, last_error)
+    SELECT lt.id, r ->> 'name', r ->> 'role',
+           CASE WHEN coalesce(r ->> 'email', '') <> '' THEN 'email' ELSE 'print' END,
+           coalesce(nullif(r ->> 'email', ''), nullif(r ->> 'address', ''), ''),
+           'pending', 0, NULL, gen_random_uuid(), NULL, ''
+      FROM lt CROSS JOIN LATERAL jsonb_array_elements(lt.recipients) AS r"""
+
 class Command(BaseCommand):
     help = "Time the deadline sweep vs a naive loop vs set-based SQL on N built cases (rolled back)."
 
@@ -700,13 +711,7 @@ class Command(BaseCommand):
                       FROM bench_dem s JOIN ev ON ev.case_id = s.case_id
                     RETURNING id, recipients
                 )
-                INSERT INTO recovery_letterdelivery (letter_id, recipient, role, channel, address, status, attempts,
-                                                     next_attempt_at, idempotency_key, sent_at, last_error)
-                SELECT lt.id, r ->> 'name', r ->> 'role',
-                       CASE WHEN coalesce(r ->> 'email', '') <> '' THEN 'email' ELSE 'print' END,
-                       coalesce(nullif(r ->> 'email', ''), nullif(r ->> 'address', ''), ''),
-                       'pending', 0, NULL, gen_random_uuid(), NULL, ''
-                  FROM lt CROSS JOIN LATERAL jsonb_array_elements(lt.recipients) AS r""", p)
+                """ + DELIVERIES_OF_LT, p)
         cur.execute("DROP TABLE bench_dem")
         return taken
 
@@ -849,13 +854,7 @@ class Command(BaseCommand):
                       FROM bench_step s JOIN ev ON ev.case_id = s.case_id
                     RETURNING id, recipients
                 )
-                INSERT INTO recovery_letterdelivery (letter_id, recipient, role, channel, address, status, attempts,
-                                                     next_attempt_at, idempotency_key, sent_at, last_error)
-                SELECT lt.id, r ->> 'name', r ->> 'role',
-                       CASE WHEN coalesce(r ->> 'email', '') <> '' THEN 'email' ELSE 'print' END,
-                       coalesce(nullif(r ->> 'email', ''), nullif(r ->> 'address', ''), ''),
-                       'pending', 0, NULL, gen_random_uuid(), NULL, ''
-                  FROM lt CROSS JOIN LATERAL jsonb_array_elements(lt.recipients) AS r""", p)
+                """ + DELIVERIES_OF_LT, p)
         cur.execute("DROP TABLE bench_step")
         return taken
 
