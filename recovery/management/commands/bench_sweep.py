@@ -159,6 +159,33 @@ def _ledger_rows(debt: Debt, through: date, actor_name: str, events=()) -> list[
             for r in schedule.rows]
 
 
+
+def representatives(rows: str) -> str:
+    """The letter's representative recipients for each row of `rows` (its case_id and on_date): each holder
+    of a verified POR, or of a CTR unexpired on the letter's date, once (as letters.compose lists them)."""
+    return f"""
+                  SELECT coalesce(jsonb_agg(jsonb_build_object(
+                             'role', 'representative (' || upper(a.kind) || ')',
+                             'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+                             'address', coalesce(xp.organisation, ''), 'email', u.email) ORDER BY a.id), '[]'::jsonb) AS r
+                    FROM (SELECT DISTINCT ON (a.holder_id) a.id, a.kind, a.holder_id
+                            FROM beneficiaries_authorisation a
+                           WHERE a.case_id = {rows}.case_id AND a.status = 'verified' AND a.kind IN ('por', 'ctr')
+                             AND NOT (a.kind = 'ctr' AND a.ctr_end_date < {rows}.on_date)
+                           ORDER BY a.holder_id, a.id) a
+                    JOIN auth_user u ON u.id = a.holder_id
+                    LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps"""
+
+
+def case_history_of(rows: str) -> str:
+    """The simple-history row ('~', changed) of each case named in `rows` (by case_id), as it now stands."""
+    cols = [f.column for f in RecoveryCase.history.model._meta.concrete_fields if not f.column.startswith("history_")]
+    return f"""
+        INSERT INTO recovery_historicalrecoverycase ({", ".join(cols)}, history_date, history_change_reason,
+                                                     history_type, history_user_id)
+        SELECT {", ".join("c." + col for col in cols)}, now(), NULL, '~', NULL
+          FROM recovery_recoverycase c JOIN {rows} s ON s.case_id = c.id"""
+
 # The pending deliveries of the letters a statement's `lt` CTE just inserted: one per recipient, e-mail where
 # the recipient has an address for it, else print (as letters.compose writes them).
 DELIVERIES_OF_LT = """
@@ -645,17 +672,7 @@ class Command(BaseCommand):
               CROSS JOIN LATERAL (SELECT jsonb_build_object(
                   'role', 'debtor', 'name', py.name, 'address', py.address, 'email', py.email) AS r) payer
               CROSS JOIN LATERAL (
-                  SELECT coalesce(jsonb_agg(jsonb_build_object(
-                             'role', 'representative (' || upper(a.kind) || ')',
-                             'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
-                             'address', coalesce(xp.organisation, ''), 'email', u.email) ORDER BY a.id), '[]'::jsonb) AS r
-                    FROM (SELECT DISTINCT ON (a.holder_id) a.id, a.kind, a.holder_id
-                            FROM beneficiaries_authorisation a
-                           WHERE a.case_id = amt.case_id AND a.status = 'verified' AND a.kind IN ('por', 'ctr')
-                             AND NOT (a.kind = 'ctr' AND a.ctr_end_date < amt.on_date)
-                           ORDER BY a.holder_id, a.id) a
-                    JOIN auth_user u ON u.id = a.holder_id
-                    LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps
+""" + representatives("amt") + """
              WHERE amt.total > 0""", p)
         cur.execute("SELECT count(*) FROM bench_dem")
         taken = cur.fetchone()[0]
@@ -667,13 +684,7 @@ class Command(BaseCommand):
                        demand_without_reduction = true, next_due_date = s.next_due, next_due_reason = s.next_reason,
                        updated_at = now()
                   FROM bench_dem s WHERE c.id = s.case_id""")
-            cols = [f.column for f in RecoveryCase.history.model._meta.concrete_fields
-                    if not f.column.startswith("history_")]
-            cur.execute(f"""
-                INSERT INTO recovery_historicalrecoverycase ({", ".join(cols)}, history_date, history_change_reason,
-                                                             history_type, history_user_id)
-                SELECT {", ".join("c." + col for col in cols)}, now(), NULL, '~', NULL
-                  FROM recovery_recoverycase c JOIN bench_dem s ON s.case_id = c.id""")
+            cur.execute(case_history_of("bench_dem"))
             cur.execute("""
                 INSERT INTO recovery_debt (case_id, demand_date, principal, annual_rate, year_days, period_days,
                                            grace_days, rate_effective_from, computation, posted_through,
@@ -808,17 +819,7 @@ class Command(BaseCommand):
                   'role', 'debtor', 'name', py.name, 'address', py.address, 'email', py.email) AS r) payer
                 ON py.id IS NOT NULL
               CROSS JOIN LATERAL (  -- each holder of a verified POR, or of a CTR unexpired on the letter's date
-                  SELECT coalesce(jsonb_agg(jsonb_build_object(
-                             'role', 'representative (' || upper(a.kind) || ')',
-                             'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
-                             'address', coalesce(xp.organisation, ''), 'email', u.email) ORDER BY a.id), '[]'::jsonb) AS r
-                    FROM (SELECT DISTINCT ON (a.holder_id) a.id, a.kind, a.holder_id
-                            FROM beneficiaries_authorisation a
-                           WHERE a.case_id = bal.case_id AND a.status = 'verified' AND a.kind IN ('por', 'ctr')
-                             AND NOT (a.kind = 'ctr' AND a.ctr_end_date < bal.on_date)
-                           ORDER BY a.holder_id, a.id) a
-                    JOIN auth_user u ON u.id = a.holder_id
-                    LEFT JOIN beneficiaries_externalprofile xp ON xp.user_id = u.id) reps""", p)
+""" + representatives("bal"), p)
         cur.execute("SELECT count(*) FROM bench_step")
         taken = cur.fetchone()[0]
         cur.execute("ANALYZE bench_step")
@@ -832,13 +833,7 @@ class Command(BaseCommand):
                        referral_date = CASE WHEN s.action = 'refer_to_treasury' THEN s.on_date ELSE c.referral_date END,
                        next_due_date = s.next_due, next_due_reason = s.next_reason, updated_at = now()
                   FROM bench_step s WHERE c.id = s.case_id""")
-            cols = [f.column for f in RecoveryCase.history.model._meta.concrete_fields
-                    if not f.column.startswith("history_")]
-            cur.execute(f"""
-                INSERT INTO recovery_historicalrecoverycase ({", ".join(cols)}, history_date, history_change_reason,
-                                                             history_type, history_user_id)
-                SELECT {", ".join("c." + col for col in cols)}, now(), NULL, '~', NULL
-                  FROM recovery_recoverycase c JOIN bench_step s ON s.case_id = c.id""")
+            cur.execute(case_history_of("bench_step"))
             cur.execute("""
                 WITH ev AS (
                     INSERT INTO recovery_caseevent (case_id, at, effective_date, actor_id, actor_name, action,
