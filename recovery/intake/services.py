@@ -13,6 +13,7 @@ import copy
 import csv
 import io
 import marshal
+import re
 import sqlite3
 import tempfile
 import time
@@ -129,17 +130,13 @@ class Source:
             with open(self.path, encoding="utf-8-sig", newline="") as fh:
                 yield from fh
             return
-        text, pos = self.text, 0
-        if text.startswith("\ufeff"):
-            pos = 1
-        end = len(text)
-        while pos < end:
-            nl = text.find("\n", pos)
-            if nl < 0:
-                yield text[pos:]
-                return
-            yield text[pos:nl + 1]
-            pos = nl + 1
+        # As open(newline="") splits a file: at \r\n, \r or \n, the ends kept (csv reads them).
+        text = self.text
+        for match in _LINE.finditer(text, 1 if text.startswith("\ufeff") else 0):
+            yield match.group()
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def _source(value) -> Source:
@@ -147,7 +144,8 @@ def _source(value) -> Source:
 
 
 def read_csv(file: str, source: Source, columns: dict):
-    """(header errors, names, an iterator of (line, values list or None when the row is too long)).
+    """(header errors, names, an iterator of (line, values list — None when the row is too long, the
+    reason when it cannot be read as CSV)).
     The line is the file's line where the row ends; blank lines are skipped; missing trailing values
     are empty (as csv.DictReader)."""
     reader = csv.reader(source.lines())
@@ -159,7 +157,14 @@ def read_csv(file: str, source: Source, columns: dict):
     width = len(names)
 
     def rows():
-        for values in reader:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field past csv.field_size_limit(): the row is reported, the file read on
+                yield reader.line_num, f"The row cannot be read as CSV ({exc})."
+                continue
             if len(values) > width:
                 yield reader.line_num, None
                 continue
@@ -205,8 +210,8 @@ class _Index:
 def _index_cases(names, rows, outcome: Outcome) -> _Index:
     index = _Index()
     for line, values in rows:
-        if values is None:
-            outcome.errors.append(RowError("cases", line, "", _TOO_LONG))
+        if not isinstance(values, list):
+            outcome.errors.append(RowError("cases", line, "", values or _TOO_LONG))
             continue
         row = layout.parse_case(line, dict(zip(names, values)))
         rid = index.count
@@ -225,6 +230,14 @@ def _index_cases(names, rows, outcome: Outcome) -> _Index:
                 index.by_mbi_incident[mi] = _SEVERAL if mi in index.by_mbi_incident else rid
                 if row.case_number:
                     index.by_number[row.case_number] = rid
+        else:
+            # A case row with an error still names its record: its claims must be refused with it (whole or
+            # not at all), never added on their own to an existing case with that number or MBI.
+            if row.case_number:
+                index.by_number.setdefault(row.case_number, rid)
+            if row.mbi and row.incident_date:
+                mi = _mbi_incident(row.mbi, row.incident_date)
+                index.by_mbi_incident[mi] = _SEVERAL if mi in index.by_mbi_incident else rid
         index.good.append(0 if errors else 1)
         if errors:
             _reject(Record(case=row), errors, outcome)
@@ -266,8 +279,8 @@ class _Spill:
 def _spill_claims(names, rows, index: _Index, spill: _Spill, outcome: Outcome):
     orphans = {}
     for line, values in rows:
-        if values is None:
-            outcome.errors.append(RowError("claims", line, "", _TOO_LONG))
+        if not isinstance(values, list):
+            outcome.errors.append(RowError("claims", line, "", values or _TOO_LONG))
             continue
         raw = dict(zip(names, values))
         link = layout.claim_link(line, raw)
@@ -281,6 +294,10 @@ def _spill_claims(names, rows, index: _Index, spill: _Spill, outcome: Outcome):
             rid = index.by_mbi_incident.get(_mbi_incident(link[1], link[2]))
             if rid == _SEVERAL:
                 rid, several = None, 1
+        if rid is not None and rid < index.count and not index.good[rid]:
+            outcome.errors.append(RowError("claims", line, "", "Not imported: the record has an error on cases "
+                                           f"line {index.line[rid]}."))
+            continue
         if rid is None:
             rid = orphans.get(link)
             if rid is None:
@@ -303,7 +320,7 @@ def _records(cases: Source, index: _Index, spill: _Spill, chunk: int):
         part = {}
         while rid < min(end, index.count):
             line, values = next(case_rows)
-            if values is None:
+            if not isinstance(values, list):
                 continue  # reported in the first pass (not a record)
             if index.good[rid]:
                 part[rid] = Record(case=layout.parse_case(line, dict(zip(case_names, values))))

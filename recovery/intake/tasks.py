@@ -77,7 +77,11 @@ class _SideProgress:
         if self.conn is not None:
             self.conn.close()
         else:
-            self.path.unlink(missing_ok=True)
+            for path in (self.path, self.path.with_suffix(".part")):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:  # a progress file left behind never fails the preview
+                    log.warning("intake preview %s: progress file %s not removed", self.batch_id, path)
 
 
 def live_progress(batch: IntakeBatch) -> IntakeBatch:

@@ -116,3 +116,39 @@ def test_a_file_read_from_disk_gives_what_its_text_gives(spread, tmp_path):
     before = _rows()
     again = run_intake(cases_text=Source(path=on_disk[0]), claims_text=Source(path=on_disk[1]), actor=actor)
     assert (again.created, again.claims_added, again.unchanged) == (0, 0, 4) and _rows() == before
+
+
+def test_an_upload_with_old_mac_line_ends_reads_as_its_unix_text(spread):
+    """An uploaded text is split where a file opened with newline="" splits: at \\r\\n, \\r or \\n."""
+    actor, cases, claims = spread
+    cases_text, claims_text = _csv(CASE_HEADER, cases), _csv(CLAIM_HEADER, claims)
+    unix = run_intake(cases_text=cases_text, claims_text=claims_text, actor=actor, dry_run=True)
+    for end in ("\r", "\r\n"):
+        other = run_intake(cases_text=cases_text.replace("\n", end), claims_text=claims_text.replace("\n", end),
+                           actor=actor, dry_run=True)
+        assert _key(other) == _key(unix)
+
+
+def test_the_claims_of_a_case_row_with_an_error_go_nowhere_not_onto_the_existing_case():
+    """Whole or not at all: a case row naming an existing case, refused for its own error, takes its claims
+    with it — they are not added to that case on their own."""
+    actor = f.user(superuser=True)
+    f.payer(name="Acme Casualty")
+    case = f.case()
+    b = case.beneficiary
+    before = case.claims.count()
+    bad_row = _case_row(b, number=case.number, tpoc="2023-01-01", amount="100.00")  # settled before the incident
+    out = run_intake(cases_text=_csv(CASE_HEADER, [bad_row]),
+                     claims_text=_csv(CLAIM_HEADER, [_claim_row(b, "X1", case_number=case.number)]), actor=actor)
+    assert case.claims.count() == before and out.claims_added == 0
+    assert ("claims", 2, "Not imported: the record has an error on cases line 2.") in {
+        (e.file, e.line, e.reason) for e in out.errors}
+
+
+def test_a_row_that_cannot_be_read_as_csv_is_reported_and_the_rest_read_on(spread):
+    actor, cases, claims = spread
+    huge = "x" * 200_000  # past csv's field size limit (131,072 characters)
+    text = _csv(CASE_HEADER, cases[:1]) + f"{huge},row\n" + _csv(CASE_HEADER, cases[2:3]).split("\n", 1)[1]
+    out = run_intake(cases_text=text, claims_text=_csv(CLAIM_HEADER, []), actor=actor, dry_run=True)
+    assert [(e.file, e.line) for e in out.errors if "cannot be read as CSV" in e.reason] == [("cases", 3)]
+    assert out.created == 2
