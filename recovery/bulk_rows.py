@@ -11,6 +11,10 @@ Rows are dicts keyed by the model's column attnames (`beneficiary_id`, not `bene
 here validates: what the rows hold has been decided by the callers' rules.
 """
 
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
 from django.db import connection, models
 from django.utils import timezone
 
@@ -21,11 +25,15 @@ _RAW = (models.DateField, models.DecimalField, models.IntegerField, models.BigAu
 
 
 def defaults(model) -> dict:
-    """The column values a new instance of `model` starts with (its fields' defaults; no primary key),
-    computed once per model: a default that differs row by row (a uuid4) is filled by `insert(fill=True)`."""
-    if model not in _DEFAULTS:
-        _DEFAULTS[model] = {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
-    return dict(_DEFAULTS[model])
+    """The column values a new instance of `model` starts with (its fields' defaults; no primary key):
+    the fixed ones computed once per model, a callable one (a uuid4) called on each call — one call a row."""
+    if model not in _DEFAULTS:  # the fixed defaults are kept; a callable one (uuid4, a date, list) is called
+        # afresh on every call, so no two rows share its value
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        _DEFAULTS[model] = ({f.attname: f.get_default() for f in fields if not callable(f.default)},
+                            [f for f in fields if callable(f.default)])
+    fixed, called = _DEFAULTS[model]
+    return {**fixed, **{f.attname: f.get_default() for f in called}}
 
 
 def _columns(model):
@@ -159,8 +167,20 @@ def array_literal(values) -> str:
     """Numbers, dates, times or booleans (None: NULL) as one PostgreSQL array literal for a `%s::type[]`
     parameter: joined in one str.join instead of psycopg's list dumper, which adapts element by element
     (~1.5 ms a 500-element array)."""
-    return "{" + ",".join("NULL" if v is None else ("t" if v else "f") if v is True or v is False else str(v)
-                          for v in values) + "}"
+    return "{" + ",".join(_element(v) for v in values) + "}"
+
+
+_SAFE = (int, Decimal, date, datetime, uuid.UUID)  # their str() has no comma, brace, quote or backslash
+
+
+def _element(v) -> str:
+    if v is None:
+        return "NULL"
+    if v is True or v is False:
+        return "t" if v else "f"
+    if isinstance(v, _SAFE):
+        return str(v)
+    raise TypeError(f"array_literal takes numbers, dates, times, UUIDs or booleans, not {type(v).__name__}")
 
 
 def update(model, objs: list, names: list[str]) -> None:

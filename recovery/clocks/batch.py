@@ -322,7 +322,9 @@ def _sweep_chunk(ids, *, as_of, dated_by, table, actor, today, now, terms_on):
             try:
                 result, out = decide(case, ledgers.get(case.pk), last.get(case.pk), auths.get(case.pk, []),
                                      as_of=as_of, dated_by=dated_by, table=table, actor=actor, today=today, now=now,
-                                     terms_on=terms_on, related=related.get(case.pk, []))
+                                     terms_on=terms_on,
+                                     # loaded for the demand states only: elsewhere the letter reads its own
+                                     related=related[case.pk] if case.state in DEMAND_STATES else None)
             except Exception as exc:  # noqa: BLE001 — the per-case path retakes it, with its own error handling
                 if not isinstance(exc, Fallback):
                     log.info("case %s (id %s): batch engine gave way to the per-case path (%r)", case.number, case.pk, exc)

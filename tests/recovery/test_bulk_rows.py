@@ -30,3 +30,19 @@ def test_array_literal_reads_back_as_the_values(db):
                     [bulk_rows.array_literal([day, None]), bulk_rows.array_literal([Decimal("1.25")]),
                      bulk_rows.array_literal([7, 9]), bulk_rows.array_literal([True, None])])
         assert cur.fetchone() == ([day, None], [Decimal("1.25")], [7, 9], [True, None])
+
+
+def test_array_literal_refuses_what_it_cannot_write_unquoted():
+    """Text (a comma or a brace in it would shift the elements) and floats (money is Decimal) are refused."""
+    import pytest
+
+    for bad in (["a,b"], [1.5]):
+        with pytest.raises(TypeError):
+            bulk_rows.array_literal(bad)
+
+
+def test_defaults_gives_each_call_its_own_value_of_a_callable_default():
+    from recovery.models import Letter
+
+    first, second = bulk_rows.defaults(Letter), bulk_rows.defaults(Letter)
+    assert first["idempotency_key"] != second["idempotency_key"]  # unique per row, not one per process
