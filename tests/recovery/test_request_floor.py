@@ -80,3 +80,20 @@ def test_an_admin_page_reads_permissions_once_and_builds_no_app_list(client, mon
     assert sum("auth_permission" in x["sql"] for x in q.captured_queries) == 1
     index = client.get(reverse("admin:index"))  # Home still lists what the user may open
     assert index.status_code == 200 and b"Clock lengths" in index.content and built
+
+
+def test_the_admin_sites_context_has_djangos_keys_and_values(rf):
+    """RecoveryAdminSite.each_context is Django's with the app list made lazy (and the worklist's counts):
+    a Django upgrade that adds or changes a key shows here."""
+    from django.contrib.admin import AdminSite, site
+
+    request = rf.get("/admin/")
+    request.user = f.supervisor("ctx")
+    ours, django = site.each_context(request), AdminSite.each_context(site, request)
+    assert set(django) <= set(ours)
+    for key in django:
+        if key == "available_apps":
+            assert list(ours[key]) == list(django[key])
+        elif key != "log_entries":
+            assert ours[key] == django[key], key
+    assert list(ours["log_entries"]) == list(django["log_entries"])
