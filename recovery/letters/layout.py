@@ -382,20 +382,26 @@ class Line(Flowable):
         right = s.alignment == TA_RIGHT
         for extra, words in self.lines:
             text = " ".join(words)
-            spaces = len(words) - 1 + text.count("\xa0")
-            squeezed = extra < -1e-8 and spaces > 0  # spaces shrunk to fit, as Paragraph draws it
-            shift = extra if right and not squeezed and abs(extra) > 1e-6 else 0
-            if shift:
-                tx.setXPos(shift)  # relative to the start of the line: undone below
-            if squeezed:
-                tx.setWordSpace(extra / spaces)
-            tx._textOut(text, 1)
-            if squeezed:
-                tx.setWordSpace(0)
-            if shift:
-                tx.setXPos(-shift)
+            _line_out(tx, extra, len(words) - 1 + text.count("\xa0"), right, lambda: tx._textOut(text, 1))
         canvas.drawText(tx)
         canvas.restoreState()
+
+
+def _line_out(tx, extra, spaces, right, write):
+    """One line of a text object as Paragraph draws it: `write()` puts out its text, with the line's
+    `extra` width (points; negative: too long) taken up by shrinking its `spaces` to fit, or — right
+    aligned — by shifting the line right; both undone after it."""
+    squeezed = extra < -1e-8 and spaces > 0  # spaces shrunk to fit, as Paragraph draws it
+    shift = extra if right and not squeezed and abs(extra) > 1e-6 else 0
+    if shift:
+        tx.setXPos(shift)  # relative to the start of the line: undone below
+    if squeezed:
+        tx.setWordSpace(extra / spaces)
+    write()
+    if squeezed:
+        tx.setWordSpace(0)
+    if shift:
+        tx.setXPos(-shift)
 
 
 # --- paragraphs with inline markup -------------------------------------------------------------------
@@ -674,23 +680,16 @@ class Rich(Flowable):
         right = s.alignment == TA_RIGHT
         current = None
         for extra, runs, _, _, count in self.lines:
+            def runs_out(runs=runs):
+                nonlocal current
+                for i, (font, size, text) in enumerate(runs):
+                    if current != (font, size):
+                        tx._setFont(font, size)
+                        current = (font, size)
+                    tx._textOut(text, i == len(runs) - 1)
+
             nbsp = sum(run[2].count("\xa0") for run in runs)
-            spaces = count + nbsp - 1
-            squeezed = extra < -1e-8 and spaces > 0
-            shift = extra if right and not squeezed and abs(extra) > 1e-6 else 0
-            if shift:
-                tx.setXPos(shift)
-            if squeezed:
-                tx.setWordSpace(extra / spaces)
-            for i, (font, size, text) in enumerate(runs):
-                if current != (font, size):
-                    tx._setFont(font, size)
-                    current = (font, size)
-                tx._textOut(text, i == len(runs) - 1)
-            if squeezed:
-                tx.setWordSpace(0)
-            if shift:
-                tx.setXPos(-shift)
+            _line_out(tx, extra, count + nbsp - 1, right, runs_out)
         canvas.drawText(tx)
         canvas.restoreState()
 
