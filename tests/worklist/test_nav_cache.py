@@ -42,60 +42,60 @@ def me():
     return user
 
 
-def test_the_counts_are_kept_a_minute_then_counted_again(me):
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        c = Client()
-        c.force_login(me)
-        assert total(c.get(FLOOR)) == "1"
-        overdue_case(me)  # made elsewhere (the sweep, another worker): not through my admin session
-        clock.shift(timedelta(seconds=selectors.NAV_CACHE_SECONDS - 1))
-        assert total(c.get(FLOOR)) == "1"  # still the minute-old count
-        clock.shift(timedelta(seconds=2))
-        assert total(c.get(FLOOR)) == "2"
+@pytest.fixture
+def clock():
+    """The clock stands still unless a test moves it."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
 
 
-def test_a_cached_page_asks_no_count(me):
-    with time_machine.travel(timezone.now(), tick=False):
-        c = Client()
-        c.force_login(me)
+@pytest.fixture
+def c(me, clock):
+    """My admin session, signed in on the frozen clock."""
+    client = Client()
+    client.force_login(me)
+    return client
+
+
+def test_the_counts_are_kept_a_minute_then_counted_again(me, c, clock):
+    assert total(c.get(FLOOR)) == "1"
+    overdue_case(me)  # made elsewhere (the sweep, another worker): not through my admin session
+    clock.shift(timedelta(seconds=selectors.NAV_CACHE_SECONDS - 1))
+    assert total(c.get(FLOOR)) == "1"  # still the minute-old count
+    clock.shift(timedelta(seconds=2))
+    assert total(c.get(FLOOR)) == "2"
+
+
+def test_a_cached_page_asks_no_count(me, c):
+    c.get(FLOOR)
+    with CaptureQueriesContext(connection) as q:
         c.get(FLOOR)
-        with CaptureQueriesContext(connection) as q:
-            c.get(FLOOR)
-        assert not [s for s in q.captured_queries if "recovery_recoverycase" in s["sql"]]
+    assert not [s for s in q.captured_queries if "recovery_recoverycase" in s["sql"]]
 
 
-def test_the_worklist_page_counts_afresh_and_stores_what_it_counted(me):
-    with time_machine.travel(timezone.now(), tick=False):
-        c = Client()
-        c.force_login(me)
-        assert total(c.get(FLOOR)) == "1"
-        overdue_case(me)
-        page = c.get(reverse("admin:worklist"))
-        assert total(page) == "2" and 'data-bucket="overdue" data-count="2"' in page.content.decode()
-        overdue_case(me)
-        assert total(c.get(FLOOR)) == "2"  # what the worklist page counted, within the minute
+def test_the_worklist_page_counts_afresh_and_stores_what_it_counted(me, c):
+    assert total(c.get(FLOOR)) == "1"
+    overdue_case(me)
+    page = c.get(reverse("admin:worklist"))
+    assert total(page) == "2" and 'data-bucket="overdue" data-count="2"' in page.content.decode()
+    overdue_case(me)
+    assert total(c.get(FLOOR)) == "2"  # what the worklist page counted, within the minute
 
 
-def test_a_change_through_the_admin_drops_my_counts(me):
-    with time_machine.travel(timezone.now(), tick=False):
-        c = Client()
-        c.force_login(me)
-        assert total(c.get(FLOOR)) == "1"
-        overdue_case(me)
-        c.post(reverse("admin:recovery_clocklength_changelist"), {})  # any POST through the admin
-        assert total(c.get(FLOOR)) == "2"
+def test_a_change_through_the_admin_drops_my_counts(me, c):
+    assert total(c.get(FLOOR)) == "1"
+    overdue_case(me)
+    c.post(reverse("admin:recovery_clocklength_changelist"), {})  # any POST through the admin
+    assert total(c.get(FLOOR)) == "2"
 
 
-def test_the_day_and_a_new_sign_in_start_afresh(me):
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        c = Client()
-        c.force_login(me)
-        first = selectors.nav_counts(me, services.today())
-        RecoveryCase.objects.filter(caseworker=me).update(next_due_date=services.today())  # due today now
-        assert selectors.nav_counts(me, services.today()) == first
-        assert selectors.nav_counts(me, services.today() + timedelta(days=1))["overdue"] == 1  # a new day: counted
-        clock.shift(timedelta(seconds=5))
-        c.force_login(me)  # a new sign-in (last_login moves)
-        me.refresh_from_db()
-        assert selectors.nav_counts(me, services.today())["today"] == 1
-        assert selectors.nav_counts(me, services.today())["overdue"] == 0
+def test_the_day_and_a_new_sign_in_start_afresh(me, c, clock):
+    first = selectors.nav_counts(me, services.today())
+    RecoveryCase.objects.filter(caseworker=me).update(next_due_date=services.today())  # due today now
+    assert selectors.nav_counts(me, services.today()) == first
+    assert selectors.nav_counts(me, services.today() + timedelta(days=1))["overdue"] == 1  # a new day: counted
+    clock.shift(timedelta(seconds=5))
+    c.force_login(me)  # a new sign-in (last_login moves)
+    me.refresh_from_db()
+    assert selectors.nav_counts(me, services.today())["today"] == 1
+    assert selectors.nav_counts(me, services.today())["overdue"] == 0
