@@ -42,34 +42,39 @@ def case_search(queryset, term: str):
 
 
 def search(queryset, term: str):
-    """`case_search` and which kind of search it made: (queryset, kind)."""
+    """`case_search` and which kind of search it made: (queryset, kind, capped) — capped when a name
+    matched more than NAME_CAP people and only the first ones' cases are listed (the page says so)."""
     term = (term or "").strip()
     if not term:
-        return queryset, ""
+        return queryset, "", False
     head, sep, rest = term.partition(":")
-    if sep and head.strip().lower() in PREFIXES and rest.strip():
-        return _by_kind(queryset, head.strip().lower(), rest.strip()), head.strip().lower()
+    kind = head.strip().lower()
+    if sep and kind in PREFIXES and rest.strip():
+        if kind == "name":
+            people, capped = _beneficiary_ids(rest.strip())
+            return queryset.filter(beneficiary_id__in=people), kind, capped
+        return _by_kind(queryset, kind, rest.strip()), kind, False
     digits = term.replace(" ", "").replace("-", "")
     if digits.isdigit():
         by_number = _by_kind(queryset, "case", digits)
         if len(digits) == 15 or by_number.exists():
-            return by_number, "case"
-        return _by_kind(queryset, "claim", term), "claim"
+            return by_number, "case", False
+        return _by_kind(queryset, "claim", term), "claim", False
     try:
-        return queryset.filter(beneficiary__mbi=normalize_mbi(term)), "mbi"
+        return queryset.filter(beneficiary__mbi=normalize_mbi(term)), "mbi", False
     except InvalidMBI:
         pass
     if any(ch.isdigit() for ch in term) and _claims(term).exists():
-        return _by_kind(queryset, "claim", term), "claim"
+        return _by_kind(queryset, "claim", term), "claim", False
     if "@" in term:  # an e-mail address: an attorney's (no name or payer has one)
-        return _by_kind(queryset, "attorney", term), "attorney"
-    people = _beneficiary_ids(term)
+        return _by_kind(queryset, "attorney", term), "attorney", False
+    people, capped = _beneficiary_ids(term)
     if people:
-        return queryset.filter(beneficiary_id__in=people), "name"
+        return queryset.filter(beneficiary_id__in=people), "name", capped
     payers = _payer_ids(term)
     if payers:
-        return _payer_cases(queryset, payers), "payer"
-    return _by_kind(queryset, "attorney", term), "attorney"
+        return _payer_cases(queryset, payers), "payer", False
+    return _by_kind(queryset, "attorney", term), "attorney", False
 
 
 def _by_kind(queryset, kind: str, term: str):
@@ -83,8 +88,6 @@ def _by_kind(queryset, kind: str, term: str):
             return queryset.none()
     if kind == "claim":
         return queryset.filter(pk__in=_claims(term).values("case_id"))
-    if kind == "name":
-        return queryset.filter(beneficiary_id__in=_beneficiary_ids(term))
     if kind == "payer":
         return _payer_cases(queryset, _payer_ids(term))
     if kind == "attorney":
@@ -123,10 +126,12 @@ def _beneficiaries(term: str):
     return qs
 
 
-def _beneficiary_ids(term: str) -> list[int]:
+def _beneficiary_ids(term: str) -> tuple[list[int], bool]:
     """The ids of the first NAME_CAP beneficiaries so named, read once: the list's count and its page then
-    look cases up by these ids, instead of each running the trigram search again (issue 10)."""
-    return list(_beneficiaries(term).values_list("pk", flat=True)[:NAME_CAP])
+    look cases up by these ids, instead of each running the trigram search again (issue 10); and whether
+    more are so named (one more row read tells)."""
+    ids = list(_beneficiaries(term).values_list("pk", flat=True)[:NAME_CAP + 1])
+    return ids[:NAME_CAP], len(ids) > NAME_CAP
 
 
 def _payer_ids(term: str) -> list[int]:

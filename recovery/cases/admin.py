@@ -383,7 +383,11 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
     def get_search_results(self, request, queryset, search_term):
         """A case number, an MBI (dashed or lower-case too: SPEC §8) or a claim number is recognised by its
         shape and looked up exactly through its index; words search the names (list_pages.case_search)."""
-        return list_pages.case_search(queryset, search_term), False
+        found, kind, capped = list_pages.search(queryset, search_term)
+        if capped:
+            messages.info(request, f"More than {list_pages.NAME_CAP:,} people have this name: the list shows the "
+                                   f"cases of the first {list_pages.NAME_CAP:,}. Add more of the name, or search by MBI.")
+        return found, False
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -122,6 +122,18 @@ def test_a_common_name_stops_at_the_cap(book, monkeypatch):
     assert len(found("silva")) == 2
 
 
+def test_the_case_list_says_when_a_name_stopped_at_the_cap(client, book, monkeypatch):
+    for i in range(3):
+        f.case(occurrence=f.occurrence(f.beneficiary(first_name="Ana", last_name="Silva")))
+    client.force_login(book.staff)
+    monkeypatch.setattr(list_pages, "NAME_CAP", 3)
+    assert "people have this name" not in client.get(CASES + "?q=silva").content.decode()  # exactly 3: all shown
+    monkeypatch.setattr(list_pages, "NAME_CAP", 2)
+    page = client.get(CASES + "?q=silva").content.decode()
+    assert "More than 2 people have this name: the list shows the cases of the first 2." in page
+    assert "people have this name" not in client.get(CASES + "?q=name:lukasz").content.decode()
+
+
 def queries(client, url):
     client.get(url)
     with CaptureQueriesContext(connection) as q:
