@@ -86,34 +86,6 @@ def _case_new(*, beneficiary, track, occurrence=None, debtor_payer=None, casewor
 
 
 @transaction.atomic
-def case_open_many(*, openings: list[dict], actor, reason: str) -> list[RecoveryCase]:
-    """Open many cases at once (bulk intake): case_open's checks on each, then one insert per table.
-    `openings` are case_open's keyword arguments; the related objects are given as saved instances,
-    so their existence is not queried again. Raises ValidationError if any case fails its checks."""
-    from simple_history.utils import bulk_create_with_history
-
-    reasons = [opening.pop("reason", reason) for opening in openings]
-    cases = [_case_new(**opening) for opening in openings]
-    fks = ["number", "state", "beneficiary", "occurrence", "debtor_payer", "caseworker"]
-    for case in cases:
-        case.full_clean(exclude=fks, validate_unique=False, validate_constraints=False)
-    by_track = {}
-    for case in cases:
-        by_track.setdefault(case.track, []).append(case)
-    for track, group in by_track.items():
-        first = int(case_number_next(track=track, count=len(group)))
-        for offset, case in enumerate(group):
-            case.number = f"{first + offset:015d}"
-    bulk_create_with_history(cases, RecoveryCase, default_user=actor)
-    CaseEvent.objects.bulk_create(
-        CaseEvent(case=case, effective_date=case.opened_on, actor=actor, actor_name=actor.get_username(),
-                  action="open", from_state=State.REPORTED, to_state=case.state, reason=why or "Case opened")
-        for case, why in zip(cases, reasons)
-    )
-    return cases
-
-
-@transaction.atomic
 def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, caseworker=None,
               opened_on: date | None = None, reason: str = "") -> RecoveryCase:
     if caseworker is not None and not roles.case_workers().filter(pk=caseworker.pk).exists():
@@ -123,7 +95,7 @@ def case_open(*, beneficiary, track, actor, occurrence=None, debtor_payer=None, 
                      caseworker=caseworker, opened_on=opened_on)
     case.full_clean(exclude=["number", "state"])
     case.number = case_number_next(track=track)
-    case._history_user = actor  # simple-history: who opened it (as case_open_many's rows)
+    case._history_user = actor  # simple-history: who opened it
     case.save()
     _history(case, "open", actor=actor, on=case.opened_on, from_state=State.REPORTED, reason=reason or "Case opened")
     return case

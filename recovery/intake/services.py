@@ -37,7 +37,8 @@ from recovery.models import CaseEvent, Claim, RecoveryCase, Settlement
 from recovery.cases.selectors import conditional_payment_total
 from recovery.cases.tracks import State, Track
 
-from . import bulk, layout, records
+from .. import bulk_rows
+from . import layout, records
 from .layout import RowError
 
 CHUNK = 2000
@@ -676,36 +677,36 @@ def _plan_new(record: Record, known: _Known):
 def _open_new(plans: list[_NewCase], *, actor, on, source):
     """Open the planned cases together (case_open's rows, set-based): the MSP occurrences, the cases
     with numbers from one block of the per-prefix sequence, their "open" history rows, the claims, and
-    the simple-history rows of each — one statement per table (recovery.intake.bulk)."""
+    the simple-history rows of each — one statement per table (recovery.bulk_rows)."""
     when = timezone.now()
     with transaction.atomic():
         occurrences = []
         for p in plans:
             row = p.record.case
-            occurrences.append(bulk.defaults(MSPOccurrence) | dict(
+            occurrences.append(bulk_rows.defaults(MSPOccurrence) | dict(
                 beneficiary_id=p.beneficiary.pk, payer_id=p.payer.pk, coverage_type=row.coverage_type,
                 injury_kind=row.injury_kind, incident_date=row.incident_date, orm=row.orm, orm_end=row.orm_end))
-        bulk.insert_with_history(MSPOccurrence, occurrences, actor=actor, when=when)
+        bulk_rows.insert_with_history(MSPOccurrence, occurrences, actor=actor, when=when)
         first = int(case_services.case_number_next(track=Track.BENEFICIARY, count=len(plans)))
-        base = bulk.defaults(RecoveryCase)
+        base = bulk_rows.defaults(RecoveryCase)
         cases = [base | dict(number=f"{first + i:015d}", track=Track.BENEFICIARY, beneficiary_id=p.beneficiary.pk,
                              occurrence_id=occ["id"], opened_on=on, incident_date=p.record.case.incident_date,
                              created_at=when, updated_at=when)
                  for i, (p, occ) in enumerate(zip(plans, occurrences))]
-        bulk.insert_with_history(RecoveryCase, cases, actor=actor, when=when)
-        event = bulk.defaults(CaseEvent)
+        bulk_rows.insert_with_history(RecoveryCase, cases, actor=actor, when=when)
+        event = bulk_rows.defaults(CaseEvent)
         name = actor.get_username()
-        bulk.insert(CaseEvent, [
+        bulk_rows.insert(CaseEvent, [
             event | dict(case_id=c["id"], at=when, effective_date=on, actor_id=actor.pk, actor_name=name,
                          action="open", from_state=State.REPORTED, to_state=c["state"],
                          reason=_open_reason(source, p.record.case.line, p.record.claims, p.record.case.incident_date))
             for p, c in zip(plans, cases)])
-        claim = bulk.defaults(Claim)
+        claim = bulk_rows.defaults(Claim)
         claims = [claim | dict(case_id=c["id"], claim_number=r.claim_number, provider_name=r.provider_name,
                                provider_npi=r.provider_npi, service_from=r.service_from, service_to=r.service_to,
                                diagnosis_codes=r.diagnosis_codes, amount_paid=r.amount_paid, paid_date=r.paid_date)
                   for p, c in zip(plans, cases) for r in p.record.claims]
-        bulk.insert_with_history(Claim, claims, actor=actor, when=when)
+        bulk_rows.insert_with_history(Claim, claims, actor=actor, when=when)
     return len(claims)
 
 

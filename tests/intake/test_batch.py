@@ -1,4 +1,4 @@
-"""The set-based intake path (recovery.intake.bulk, services._open_new) writes exactly the rows the
+"""The set-based intake path (recovery.bulk_rows, intake services._open_new) writes exactly the rows the
 per-record path (case_open and friends, full_clean, save) writes; a bad row in the middle of a chunk
 keeps only its own record out; a re-import changes nothing; a database refusal in one record falls
 back to per-record savepoints for its chunk, so the good records still land. Both databases."""

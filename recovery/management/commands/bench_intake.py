@@ -10,7 +10,7 @@ date of incident) are written to two temporary files in the intake layout v1. Th
   intake  recovery.intake.services.run_intake, reading the files as streams (`--source text`: from
           in-memory texts, as the admin's task does) — parse and check both files a chunk of records at
           a time, then per chunk of 2,000 records one lookup per table and the set-based write of the
-          new cases (recovery.intake.bulk:
+          new cases (recovery.bulk_rows:
           COPY of the MSP occurrences, cases, claims, their simple-history rows and the "open" history
           rows, case numbers from one block of the sequence).
   COPY    the same two CSV files COPYed into two staging tables of text columns (no parsing, no
