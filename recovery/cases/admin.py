@@ -293,7 +293,7 @@ class RecoveryCaseAdmin(AuditedHistoryAdmin):
     list_filter = ["track", "state", ("caseworker", list_pages.CaseworkerListFilter), OverdueFilter]
     search_fields = ["number", "beneficiary__mbi", "beneficiary__last_name", "beneficiary__first_name"]
     search_help_text = ("A case number (or its start), an MBI, a claim number, or a name — the beneficiary's, "
-                        "else the payer's, else the attorney's; accents do not matter. Say which with "
+                        "else the payer's, else the attorney's (accents do not matter in a beneficiary's name). Say which with "
                         "name:, payer:, claim: or attorney:.")
     autocomplete_fields = ["beneficiary"]
     list_per_page = 50

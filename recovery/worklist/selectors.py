@@ -263,13 +263,13 @@ def nav_key(user, today: date) -> str:
     return f"worklist-nav:{user.pk}:{signed_in}:{today.isoformat()}"
 
 
-def nav_counts(user, today: date, *, fresh: bool = False) -> dict[str, int]:
-    """My counts per bucket (who="mine", every track, the default horizon), from the cache unless `fresh`."""
+def nav_counts(user, today: date) -> dict[str, int]:
+    """My counts per bucket (who="mine", every track, the default horizon), from the cache if counted in the
+    last NAV_CACHE_SECONDS (the worklist page stores what it counts: remember_nav_counts)."""
     key = nav_key(user, today)
-    if not fresh:
-        counts = cache.get(key)
-        if counts is not None:
-            return counts
+    counts = cache.get(key)
+    if counts is not None:
+        return counts
     counts = bucket_counts(Scope(user=user, today=today))
     cache.set(key, counts, NAV_CACHE_SECONDS)
     return counts
