@@ -125,7 +125,7 @@ def demand_preview(*, case: RecoveryCase, on: date) -> DemandPreview:
     the interest terms in force on the demand date. A read: nothing is written."""
     from ..errors import CaseActionError
     from ..money import policy, rules
-    from ..money.demand import demand_computation
+    from ..money.demand import demand_computation, threshold_check
     from ..models import Settlement
 
     try:
@@ -138,13 +138,8 @@ def demand_preview(*, case: RecoveryCase, on: date) -> DemandPreview:
     except Settlement.DoesNotExist:
         settlement = None
     if settlement is not None and case.track == tracks.Track.BENEFICIARY and case.occurrence_id:
-        occurrence = case.occurrence
-        threshold = policy.recovery_threshold(coverage_type=occurrence.coverage_type, on=settlement.settlement_date)
-        result = rules.recovery_threshold_applies(
-            settlement=settlement.gross_amount, threshold=threshold, coverage_type=occurrence.coverage_type,
-            physical_trauma=occurrence.injury_kind == "trauma",
-            other_settlement_expected=settlement.other_settlement_expected)
-        extra.update(settlement_date=settlement.settlement_date, coverage=occurrence.get_coverage_type_display(),
+        threshold, result = threshold_check(case, settlement)  # the demand's own check (SPEC §5.3)
+        extra.update(settlement_date=settlement.settlement_date, coverage=case.occurrence.get_coverage_type_display(),
                      threshold=threshold, threshold_notes=tuple(result.steps) + tuple(result.reasons))
     elif settlement is not None:
         extra.update(settlement_date=settlement.settlement_date)

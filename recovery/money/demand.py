@@ -29,6 +29,18 @@ def _latest(case, kind, statuses):
     return case.elections.filter(kind=kind, status__in=statuses).order_by("-id").first()
 
 
+def threshold_check(case: RecoveryCase, settlement: Settlement):
+    """SPEC §5.3: the recovery threshold in force on the settlement date for the case's coverage type, and
+    whether the settlement falls under it: (threshold, rules.recovery_threshold_applies's result)."""
+    occurrence = case.occurrence
+    threshold = policy.recovery_threshold(coverage_type=occurrence.coverage_type, on=settlement.settlement_date)
+    return threshold, money.recovery_threshold_applies(
+        settlement=settlement.gross_amount, threshold=threshold, coverage_type=occurrence.coverage_type,
+        physical_trauma=occurrence.injury_kind == "trauma",
+        other_settlement_expected=settlement.other_settlement_expected,
+    )
+
+
 def demand_computation(*, case: RecoveryCase, on: date) -> DemandComputation:
     """What the demand will ask for if issued on `on`.
 
@@ -54,13 +66,7 @@ def demand_computation(*, case: RecoveryCase, on: date) -> DemandComputation:
               "procurement_costs": settlement.procurement_costs, "without_reduction": unanswered}
     steps: list[str] = []
     if case.track == Track.BENEFICIARY:
-        occurrence = case.occurrence
-        threshold = money.recovery_threshold_applies(
-            settlement=settlement.gross_amount,
-            threshold=policy.recovery_threshold(coverage_type=occurrence.coverage_type, on=settlement.settlement_date),
-            coverage_type=occurrence.coverage_type, physical_trauma=occurrence.injury_kind == "trauma",
-            other_settlement_expected=settlement.other_settlement_expected,
-        )
+        _, threshold = threshold_check(case, settlement)
         if threshold.eligible:
             return DemandComputation(amount=ZERO, rule="recovery threshold (§5.3)", below_threshold=True,
                                      steps=list(threshold.steps), **common)
